@@ -1,0 +1,77 @@
+# CIRS — build, run, test. `make help` lists the targets.
+CC      ?= cc
+PKGS    := jansson sqlite3 libsodium
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
+CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+B       ?= build
+
+SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/cli/*.c)
+LIB_OBJ  := $(patsubst %.c,$(B)/%.o,$(SRC)) $(B)/gen/embedded.o
+MAIN_OBJ := $(B)/src/main.o
+EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+DB      ?= $(B)/demo.db
+
+.PHONY: all deps run test unit blackbox clitest asan clean help
+all: $(B)/cirs
+
+help:
+	@echo "make            build build/cirs"
+	@echo "make run        install deps, build, create a demo database and show what to try"
+	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI)"
+	@echo "make asan       unit and CLI tests under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make clean      remove build output"
+
+deps:
+	@scripts/install-deps.sh
+
+$(B)/cirs: $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O1 -Wall -Wextra -o $@ $<
+
+$(B)/gen/embedded.c: $(B)/tools/embed $(EMBED)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed $@ $(EMBED)
+
+$(B)/gen/embedded.o: $(B)/gen/embedded.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: deps $(B)/cirs
+	@scripts/demo.sh $(B)/cirs $(DB)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+blackbox: $(B)/cirs
+	@tests/assess/run.sh $(B)/cirs
+
+clitest: $(B)/cirs
+	@tests/cli/run.sh $(B)/cirs
+
+test: deps
+	@$(MAKE) --no-print-directory all unit blackbox clitest
+	@echo "make test: all passed"
+
+asan:
+	@scripts/install-deps.sh >/dev/null
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all unit clitest
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,77 @@
+/* main.c — `cirs`: picks the language, finds the command in the table, runs it. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define CIRS_VERSION "0.1.0"
+
+const cli_cmd cli_commands[] = {
+    {"assess", NULL, cmd_assess, "assess [--rules DIR] [--at TIME] [FILE|-]", "评估事件级别与报告义务（不读写数据库）", "grade an incident and list its obligations (no database)"},
+    {"rules", "check", cmd_rules_check, "rules check [DIR]", "校验规则包", "validate rule packs"},
+    {"rules", "list", cmd_rules_list, "rules list [--rules DIR]", "列出规则包", "list rule packs"},
+    {"init", NULL, cmd_init, "init --db PATH [--demo]", "创建数据库（--demo 加入演示数据）", "create a database (--demo adds demo data)"},
+    {"report", "submit", cmd_report_submit, "report submit --db PATH --org ORG FILE.json", "提交事件初报：校验、定级、存储并计算报告义务", "file an initial report: validate, grade, store, compute obligations"},
+    {"incident", "list", cmd_incident_list, "incident list --db PATH [--org ORG] [--limit N] [--after ID]", "列出事件", "list incidents"},
+    {"incident", "show", cmd_incident_show, "incident show --db PATH ID", "显示事件、报告版本与义务", "show an incident, its report versions and obligations"},
+    {"obligation", "list", cmd_obligation_list, "obligation list --db PATH [--overdue]", "列出报告义务及时限", "list obligations and deadlines"},
+    {"audit", "verify", cmd_audit_verify, "audit verify --db PATH", "校验审计哈希链", "verify the hash-chained audit log"},
+    {"purge", NULL, cmd_purge, "purge --db PATH --before DATE", "删除早于 DATE 的记录（不得晚于 180 天前）", "delete records older than DATE (at least 180 days old)"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static void usage(void) {
+  printf("cirs %s — %s\n\n%s:\n", CIRS_VERSION, L("网络安全事件报告与应急处置系统", "cybersecurity incident reporting and emergency response system"),
+         L("命令", "Commands"));
+  for (const cli_cmd *c = cli_commands; c->group; c++) printf("  cirs %-58s %s\n", c->usage, L(c->zh, c->en));
+  printf("\n%s\n", L("每个命令都支持 --help；--lang zh|en 切换语言。退出码：0 成功，1 运行失败，2 输入或用法错误，3 校验未通过。",
+                     "Every command takes --help; --lang zh|en switches language. Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 verification failed."));
+}
+
+int main(int argc, char **argv) {
+  /* --lang may appear anywhere; take it out before the command parses its own options. */
+  const char *lang = NULL;
+  int n = 0;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--lang") && i + 1 < argc) {
+      lang = argv[++i];
+      continue;
+    }
+    if (!strncmp(argv[i], "--lang=", 7)) {
+      lang = argv[i] + 7;
+      continue;
+    }
+    argv[n++] = argv[i];
+  }
+  argc = n;
+  argv[argc] = NULL;
+  lang_init(lang);
+  if (sodium_init() < 0) {
+    fprintf(stderr, "cirs: libsodium init failed\n");
+    return EXIT_FAIL;
+  }
+  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    usage();
+    return argc < 2 ? EXIT_INPUT : EXIT_OK;
+  }
+  if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+    printf("cirs %s\n", CIRS_VERSION);
+    return 0;
+  }
+  for (const cli_cmd *c = cli_commands; c->group; c++) {
+    if (strcmp(c->group, argv[1])) continue;
+    if (!c->name) return c->fn(argc - 1, argv + 1);
+    if (argc >= 3 && !strcmp(c->name, argv[2])) return c->fn(argc - 2, argv + 2);
+  }
+  /* A known group without (or with a wrong) subcommand: show its subcommands. */
+  int group = 0;
+  for (const cli_cmd *c = cli_commands; c->group; c++)
+    if (!strcmp(c->group, argv[1])) {
+      if (!group) fprintf(stderr, "%s:\n", L("可用的子命令", "subcommands"));
+      fprintf(stderr, "  cirs %-58s %s\n", c->usage, L(c->zh, c->en));
+      group = 1;
+    }
+  if (!group) fprintf(stderr, L("cirs: 未知命令 \"%s\"，运行 cirs --help 查看命令\n", "cirs: unknown command \"%s\"; see cirs --help\n"), argv[1]);
+  return EXIT_INPUT;
+}

@@ -1,0 +1,241 @@
+/* commands.c — see commands.h. */
+#include "commands.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/embedded.h"
+#include "../common/timeutil.h"
+
+#define FUTURE_SLACK_MS (5 * 60 * 1000) /* aware_at may be at most this far ahead of our clock */
+
+/* Measures art. 7, items 1-8 (docs/report-format.md gives the Chinese labels). */
+const char *const REPORT_ITEMS[] = {
+    "reporting_unit", "contact", "affected_system", /* 1 */
+    "place", "impact", "measures_taken", "measures_effect", /* 2 (times, type and ransom are top-level / facts) */
+    "development",                                 /* 3 */
+    "cause",                                       /* 4 */
+    "attacker", "attack_path", "vulnerabilities",  /* 5 */
+    "further_measures", "support_requested",       /* 6 */
+    "scene_preservation",                          /* 7 */
+    "other",                                       /* 8 */
+    NULL};
+/* Items that the initial report must carry (items 1-2; the rest may follow in a supplement). */
+static const char *const REQUIRED_ITEMS[] = {"affected_system", "impact", NULL};
+static const char *const DOC_KEYS[] = {"title", "aware_at", "occurred_at", "category", "facts", "suspected_crime", "declared_grade",
+                                       "declared_reason", "drill", "content", NULL};
+static const char *const ASSESS_KEYS[] = {"aware_at", "category", "facts", "suspected_crime", "declared_grade", "declared_reason", NULL};
+
+static int in_list(const char *s, const char *const *l) {
+  for (; *l; l++)
+    if (!strcmp(s, *l)) return 1;
+  return 0;
+}
+
+static int event(store *st, const char *actor, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e) {
+  model_event ev = {0, time_now_ms(), actor, type, entity, id, payload};
+  int rc = store_event_append(st, &ev, e);
+  json_decref(payload);
+  return rc;
+}
+
+static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+int model_load_demo(store *st, const char *password, const char *actor, json_t **summary, cirs_err *e) {
+  const embedded_file *f = embedded_find("data/demo.json");
+  if (!f) return err_set(e, "internal", "", "data/demo.json not embedded");
+  json_error_t je;
+  json_t *demo = json_loadb((const char *)f->data, f->len, 0, &je);
+  if (!demo) return err_set(e, "internal", "", je.text);
+  char hash[crypto_pwhash_STRBYTES];
+  /* One argon2id hash shared by the demo users (same password); real accounts get their own. */
+  if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+    json_decref(demo);
+    return err_set(e, "internal", "", "argon2id: out of memory");
+  }
+  int rc = store_begin(st, e);
+  size_t i, na = 0, no = 0, nu = 0;
+  json_t *x;
+  json_array_foreach(json_object_get(demo, "authorities"), i, x) {
+    if (rc) break;
+    model_authority a = {0, jstr(x, "code"), jstr(x, "type"), jstr(x, "name"), jstr(x, "name_en"), jstr(x, "province"),
+                         jstr(x, "sector"), jstr(x, "department"), jstr(x, "parent")};
+    rc = store_authority_insert(st, &a, e) || event(st, actor, "authority.created", "authority", a.id, json_deep_copy(x), e);
+    na++;
+  }
+  json_array_foreach(json_object_get(demo, "organisations"), i, x) {
+    if (rc) break;
+    json_t *kind = json_object_get(x, "kind");
+    json_t *kinds = json_is_array(kind) ? json_incref(kind) : json_pack("[O]", kind);
+    model_org o = {0, jstr(x, "code"), jstr(x, "name"), jstr(x, "name_en"), kinds, jstr(x, "province"), jstr(x, "sector"),
+                   jstr(x, "department"), json_object_get(x, "regimes"), jstr(x, "contact_email")};
+    rc = store_org_insert(st, &o, e) || event(st, actor, "organisation.created", "organisation", o.id, json_deep_copy(x), e);
+    json_decref(kinds);
+    no++;
+  }
+  json_array_foreach(json_object_get(demo, "users"), i, x) {
+    if (rc) break;
+    model_user u = {0, jstr(x, "username"), jstr(x, "name"), jstr(x, "role"), jstr(x, "organisation"), jstr(x, "authority"),
+                    jstr(x, "email"), hash};
+    rc = store_user_insert(st, &u, e) || event(st, actor, "user.created", "user", u.id, json_deep_copy(x), e);
+    nu++;
+  }
+  if (!rc) rc = store_commit(st, e);
+  if (rc) store_rollback(st);
+  else *summary = json_pack("{s:I, s:I, s:I}", "authorities", (json_int_t)na, "organisations", (json_int_t)no, "users", (json_int_t)nu);
+  json_decref(demo);
+  return rc ? -1 : 0;
+}
+
+/* Checks the document's own fields (the assessment checks the rest). */
+static int check_doc(const json_t *doc, int64_t now, cirs_err *e) {
+  if (!json_is_object(doc)) return err_set(e, "wrong_type", "", L("报告文件应为 JSON 对象", "a report document must be a JSON object"));
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)doc, k, v) if (!in_list(k, DOC_KEYS)) return err_set(e, "unknown_field", k, k);
+  json_t *t = json_object_get(doc, "title");
+  if (!t) return err_set(e, "missing_field", "title", "title");
+  if (!json_is_string(t) || json_string_length(t) == 0) return err_set(e, "wrong_type", "title", L("应为非空字符串", "non-empty string expected"));
+  if (json_string_length(t) > MODEL_TITLE_MAX) return err_set(e, "too_large", "title", "200");
+  json_t *a = json_object_get(doc, "aware_at");
+  int64_t ms;
+  if (json_is_string(a) && !time_parse_rfc3339(json_string_value(a), &ms, NULL) && ms > now + FUTURE_SLACK_MS)
+    return err_set(e, "bad_time", "aware_at", L("发现时间不能晚于当前时间", "awareness time lies in the future"));
+  json_t *o = json_object_get(doc, "occurred_at");
+  if (o && !json_is_null(o)) {
+    int64_t oms;
+    if (!json_is_string(o) || time_parse_rfc3339(json_string_value(o), &oms, NULL))
+      return err_set(e, "bad_time", "occurred_at", json_is_string(o) ? json_string_value(o) : "?");
+    if (json_is_string(a) && !time_parse_rfc3339(json_string_value(a), &ms, NULL) && oms > ms)
+      return err_set(e, "bad_time", "occurred_at", L("发生时间不能晚于发现时间", "occurrence cannot be after awareness"));
+  }
+  json_t *d = json_object_get(doc, "drill");
+  if (d && !json_is_boolean(d)) return err_set(e, "wrong_type", "drill", L("应为 true 或 false", "true or false expected"));
+  json_t *c = json_object_get(doc, "content");
+  if (!c) return err_set(e, "missing_field", "content", "content");
+  if (!json_is_object(c)) return err_set(e, "wrong_type", "content", L("应为对象", "object expected"));
+  char field[ERR_FIELD_MAX];
+  json_object_foreach(c, k, v) {
+    snprintf(field, sizeof field, "content.%s", k);
+    if (!in_list(k, REPORT_ITEMS)) return err_set(e, "unknown_field", field, field);
+    if (json_is_null(v)) continue;
+    if (!json_is_string(v)) return err_set(e, "wrong_type", field, L("应为字符串", "string expected"));
+    if (json_string_length(v) > MODEL_ITEM_MAX) return err_set(e, "too_large", field, "20000");
+  }
+  for (const char *const *r = REQUIRED_ITEMS; *r; r++) {
+    json_t *x = json_object_get(c, *r);
+    if (!json_is_string(x) || json_string_length(x) == 0) {
+      snprintf(field, sizeof field, "content.%s", *r);
+      return err_set(e, "missing_field", field, L("初报须包含第七条第（一）（二）项", "an initial report needs items 1 and 2 of art. 7"));
+    }
+  }
+  return 0;
+}
+
+/* Resolves the recipients of one obligation to authorities of the organisation's jurisdiction. */
+static json_t *resolve(store *st, const json_t *org, const json_t *to, cirs_err *e) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *r;
+  json_array_foreach(to, i, r) {
+    char code[MODEL_CODE_MAX];
+    int m = store_authority_match(st, json_string_value(r), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), code, e);
+    if (m < 0) {
+      json_decref(out);
+      return NULL;
+    }
+    json_array_append_new(out, json_pack("{s:O, s:s?}", "recipient", r, "authority", m ? code : NULL));
+  }
+  return out;
+}
+
+int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
+                      json_t **result, cirs_err *e) {
+  int64_t now = time_now_ms();
+  *result = NULL;
+  if (check_doc(doc, now, e)) return -1;
+  json_t *org = NULL, *input = NULL, *out = NULL;
+  if (store_org_get(st, org_code, &org, e)) {
+    if (!strcmp(e->code, "not_found")) snprintf(e->field, sizeof e->field, "org");
+    return -1;
+  }
+  input = json_object();
+  for (const char *const *k = ASSESS_KEYS; *k; k++)
+    if (json_object_get(doc, *k)) json_object_set(input, *k, json_object_get(doc, *k));
+  json_t *kinds = json_object_get(org, "kinds");
+  json_object_set_new(input, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O}", "kind", kinds, "province", json_object_get(org, "province"),
+                                                   "sector", json_object_get(org, "sector"), "department", json_object_get(org, "department"),
+                                                   "regimes", json_object_get(org, "regimes")));
+  rules_opts ro = {RULES_NO_TIME};
+  int rc = rules_assess(rs, input, &ro, &out, e);
+  if (rc) goto done;
+  int64_t aware_ms, occurred_ms = MODEL_NO_TIME;
+  time_parse_rfc3339(jstr(doc, "aware_at"), &aware_ms, NULL);
+  if (json_is_string(json_object_get(doc, "occurred_at"))) time_parse_rfc3339(jstr(doc, "occurred_at"), &occurred_ms, NULL);
+  const char *category = jstr(json_object_get(out, "category"), "code");
+  if ((rc = store_begin(st, e))) goto done;
+  model_incident inc = {0, "", json_integer_value(json_object_get(org, "id")), jstr(doc, "title"), category, jstr(out, "grade"),
+                        json_is_true(json_object_get(out, "reportable")), "open", aware_ms, occurred_ms,
+                        json_is_true(json_object_get(doc, "drill"))};
+  rc = store_incident_insert(st, &inc, e) ||
+       event(st, actor, "incident.created", "incident", inc.id,
+             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "ref", inc.ref, "organisation", org_code, "title", inc.title, "category",
+                       category, "grade", inc.grade, "aware_at", jstr(out, "aware_at"), "drill", inc.drill),
+             e);
+  model_report rep = {0, inc.id, 0, "initial", actor, channel, json_object_get(doc, "content"),
+                      json_pack("{s:O, s:O}", "input", input, "result", out)};
+  if (!rc) rc = store_report_insert(st, &rep, e);
+  json_decref(rep.assessment);
+  if (!rc)
+    rc = event(st, actor, "report.submitted", "report", rep.id,
+               json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",
+                         inc.grade, "channel", channel),
+               e);
+  json_t *obls = json_array();
+  size_t i;
+  json_t *ob;
+  json_array_foreach(json_object_get(out, "obligations"), i, ob) {
+    if (rc) break;
+    json_t *auth = resolve(st, org, json_object_get(ob, "to"), e);
+    if (!auth) {
+      rc = -1;
+      break;
+    }
+    int64_t due = MODEL_NO_TIME;
+    if (json_is_string(json_object_get(ob, "due"))) time_parse_rfc3339(jstr(ob, "due"), &due, NULL);
+    model_obligation o = {0, inc.id, jstr(ob, "regime"), jstr(ob, "route"), jstr(ob, "kind"), jstr(ob, "from"), json_object_get(ob, "to"),
+                          auth, jstr(ob, "max"), jstr(ob, "relative_to"), due, json_is_true(json_object_get(ob, "hard")),
+                          json_is_true(json_object_get(ob, "policy")), "pending", jstr(ob, "source"), jstr(ob, "confidence")};
+    rc = store_obligation_insert(st, &o, e) ||
+         event(st, actor, "obligation.created", "obligation", o.id,
+               json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O}", "incident_id", (json_int_t)inc.id, "regime", o.regime, "route", o.route,
+                         "kind", o.kind, "to", auth, "due", json_object_get(ob, "due"), "relative_to", json_object_get(ob, "relative_to")),
+               e);
+    json_t *row = json_deep_copy(ob);
+    json_object_set_new(row, "id", json_integer(o.id));
+    json_object_set_new(row, "to_authorities", auth);
+    json_array_append_new(obls, row);
+  }
+  if (!rc) rc = store_commit(st, e);
+  if (rc) {
+    store_rollback(st);
+    json_decref(obls);
+    goto done;
+  }
+  json_t *pending = json_array();
+  for (const char *const *k = REPORT_ITEMS; *k; k++) {
+    json_t *v = json_object_get(json_object_get(doc, "content"), *k);
+    if (!json_is_string(v) || !json_string_length(v)) json_array_append_new(pending, json_string(*k));
+  }
+  *result = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:o, s:o}", "id", (json_int_t)inc.id, "ref", inc.ref, "organisation", org_code,
+                      "grade", json_object_get(out, "grade"), "grade_en", json_object_get(out, "grade_en"), "reportable",
+                      json_object_get(out, "reportable"), "reasons", json_object_get(out, "reasons"), "decisions_needed",
+                      json_object_get(out, "decisions_needed"), "obligations", obls, "items_to_supplement", pending);
+done:
+  json_decref(org);
+  json_decref(input);
+  json_decref(out);
+  return rc ? -1 : 0;
+}

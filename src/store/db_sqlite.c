@@ -1,0 +1,628 @@
+/* db_sqlite.c — the SQLite driver of store.h.
+ *
+ * One connection per handle. WAL journal, synchronous=FULL (a commit that returned is on disk), foreign keys
+ * on, STRICT tables, busy timeout. Schema migrations are the embedded src/store/sql/NNN_*.sql files, applied
+ * in order inside one transaction each, with PRAGMA user_version as the schema version. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../audit/chain.h"
+#include "../common/embedded.h"
+#include "../common/timeutil.h"
+#include "store_int.h"
+
+typedef struct sq_store {
+  struct store base;
+  sqlite3 *db;
+} sq_store;
+
+#define DB(st) (((sq_store *)(st))->db)
+
+static int db_err(store *st, cirs_err *e, const char *what) {
+  sqlite3 *db = DB(st);
+  int code = sqlite3_extended_errcode(db);
+  char m[400];
+  snprintf(m, sizeof m, "%s: %s", what, sqlite3_errmsg(db));
+  if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) return err_set(e, "conflict", "", m);
+  if (strstr(sqlite3_errmsg(db), "retention:")) return err_set(e, "retention", "", m);
+  return err_set(e, "db_error", "", m);
+}
+
+static int prep(store *st, const char *sql, sqlite3_stmt **s, cirs_err *e) {
+  if (sqlite3_prepare_v2(DB(st), sql, -1, s, NULL) != SQLITE_OK) return db_err(st, e, "prepare");
+  return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, i);
+}
+
+static void bind_json(sqlite3_stmt *s, int i, const json_t *j) {
+  char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+  if (t) sqlite3_bind_text(s, i, t, -1, free);
+  else sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t ms) {
+  if (ms == MODEL_NO_TIME) sqlite3_bind_null(s, i);
+  else sqlite3_bind_int64(s, i, ms);
+}
+
+/* Runs a statement that returns no rows. */
+static int step_done(store *st, sqlite3_stmt *s, const char *what, cirs_err *e) {
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) {
+    db_err(st, e, what);
+    sqlite3_finalize(s);
+    return -1;
+  }
+  sqlite3_finalize(s);
+  return 0;
+}
+
+static int exec(store *st, const char *sql, cirs_err *e) {
+  char *msg = NULL;
+  if (sqlite3_exec(DB(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
+    err_set(e, "db_error", "", msg ? msg : "exec");
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* Columns holding JSON text, returned parsed. */
+static int is_json_col(const char *name) {
+  static const char *const cols[] = {"kinds", "regimes", "to", "to_parties", "to_authorities", "content", "assessment", "payload", NULL};
+  for (const char *const *c = cols; *c; c++)
+    if (!strcmp(name, *c)) return 1;
+  return 0;
+}
+
+/* The current row as an object: integers, text, null; JSON columns parsed. */
+static json_t *row_json(sqlite3_stmt *s) {
+  json_t *o = json_object();
+  int n = sqlite3_column_count(s);
+  for (int i = 0; i < n; i++) {
+    const char *name = sqlite3_column_name(s, i);
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: json_object_set_new(o, name, json_integer(sqlite3_column_int64(s, i))); break;
+    case SQLITE_FLOAT: json_object_set_new(o, name, json_real(sqlite3_column_double(s, i))); break;
+    case SQLITE_NULL: json_object_set_new(o, name, json_null()); break;
+    default: {
+      const char *t = (const char *)sqlite3_column_text(s, i);
+      json_t *v = is_json_col(name) ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+      json_object_set_new(o, name, v ? v : json_string(t));
+    }
+    }
+  }
+  return o;
+}
+
+/* All rows of a prepared statement as an array; finalizes it. */
+static int rows_json(store *st, sqlite3_stmt *s, json_t **out, cirs_err *e) {
+  json_t *arr = json_array();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(arr, row_json(s));
+  if (rc != SQLITE_DONE) {
+    db_err(st, e, "query");
+    json_decref(arr);
+    sqlite3_finalize(s);
+    return -1;
+  }
+  sqlite3_finalize(s);
+  *out = arr;
+  return 0;
+}
+
+static int sq_schema_version(store *st) {
+  sqlite3_stmt *s;
+  int v = -1;
+  if (sqlite3_prepare_v2(DB(st), "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+static int migrate(store *st, cirs_err *e) {
+  int have = sq_schema_version(st);
+  for (const embedded_file *f = embedded_files; f->name; f++) {
+    if (strncmp(f->name, "src/store/sql/", 14)) continue;
+    int v = atoi(f->name + 14);
+    if (v <= have) continue;
+    if (exec(st, "BEGIN IMMEDIATE", e)) return -1;
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
+    if (exec(st, (const char *)f->data, e) || exec(st, pragma, e)) {
+      char m[ERR_MSG_MAX];
+      snprintf(m, sizeof m, "migration %.60s: %.400s", f->name, e->msg);
+      err_set(e, "db_error", "", m);
+      exec(st, "ROLLBACK", NULL);
+      return -1;
+    }
+    if (exec(st, "COMMIT", e)) return -1;
+    have = v;
+  }
+  return 0;
+}
+
+static void sq_close(store *st) {
+  sqlite3_close_v2(DB(st));
+  free(st);
+}
+
+static int sq_open(const char *path, int create, store **out, cirs_err *e) {
+  int exists = access(path, F_OK) == 0;
+  if (create && exists) return err_set(e, "conflict", "db", L("数据库文件已存在", "database file already exists"));
+  if (!create && !exists) {
+    char m[600];
+    snprintf(m, sizeof m, L("%s 不存在（先运行 cirs init --db %s）", "%s does not exist (run cirs init --db %s first)"), path, path);
+    return err_set(e, "not_found", "db", m);
+  }
+  sq_store *s = calloc(1, sizeof *s);
+  s->base.drv = &store_sqlite_driver;
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    err_set(e, "db_error", "db", s->db ? sqlite3_errmsg(s->db) : "open");
+    sqlite3_close_v2(s->db);
+    free(s);
+    return -1;
+  }
+  store *st = &s->base;
+  sqlite3_busy_timeout(s->db, 5000);
+  if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) || migrate(st, e)) {
+    sq_close(st);
+    return -1;
+  }
+  *out = st;
+  return 0;
+}
+
+static int sq_begin(store *st, cirs_err *e) { return exec(st, "BEGIN IMMEDIATE", e); }
+static int sq_commit(store *st, cirs_err *e) { return exec(st, "COMMIT", e); }
+static void sq_rollback(store *st) {
+  if (!sqlite3_get_autocommit(DB(st))) exec(st, "ROLLBACK", NULL);
+}
+
+/* Id of a row by code in `table`, 0 when absent. */
+static int64_t id_by_code(store *st, const char *table, const char *code) {
+  if (!code) return 0;
+  char sql[128];
+  snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE code = ?", table);
+  sqlite3_stmt *s;
+  int64_t id = 0;
+  if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) != SQLITE_OK) return 0;
+  bind_text(s, 1, code);
+  if (sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return id;
+}
+
+static int sq_authority_insert(store *st, model_authority *a, cirs_err *e) {
+  int64_t parent = 0;
+  if (a->parent && !(parent = id_by_code(st, "authorities", a->parent))) return err_set(e, "not_found", "parent", a->parent);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms) VALUES(?,?,?,?,?,?,?,?,?)", &s, e))
+    return -1;
+  bind_text(s, 1, a->code);
+  bind_text(s, 2, a->type);
+  bind_text(s, 3, a->name);
+  bind_text(s, 4, a->name_en);
+  bind_text(s, 5, a->province);
+  bind_text(s, 6, a->sector);
+  bind_text(s, 7, a->department);
+  if (parent) sqlite3_bind_int64(s, 8, parent);
+  else sqlite3_bind_null(s, 8);
+  sqlite3_bind_int64(s, 9, time_now_ms());
+  if (step_done(st, s, a->code, e)) return -1;
+  a->id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_org_insert(store *st, model_org *o, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms) VALUES(?,?,?,?,?,?,?,?,?,?)", &s, e))
+    return -1;
+  bind_text(s, 1, o->code);
+  bind_text(s, 2, o->name);
+  bind_text(s, 3, o->name_en);
+  bind_json(s, 4, o->kinds);
+  bind_text(s, 5, o->province);
+  bind_text(s, 6, o->sector);
+  bind_text(s, 7, o->department);
+  bind_json(s, 8, o->regimes);
+  bind_text(s, 9, o->contact_email);
+  sqlite3_bind_int64(s, 10, time_now_ms());
+  if (step_done(st, s, o->code, e)) return -1;
+  o->id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_user_insert(store *st, model_user *u, cirs_err *e) {
+  int64_t org = 0, auth = 0;
+  if (u->organisation && !(org = id_by_code(st, "organisations", u->organisation))) return err_set(e, "not_found", "organisation", u->organisation);
+  if (u->authority && !(auth = id_by_code(st, "authorities", u->authority))) return err_set(e, "not_found", "authority", u->authority);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO users(username,name,role,organisation_id,authority_id,email,password_hash,created_ms) VALUES(?,?,?,?,?,?,?,?)", &s, e))
+    return -1;
+  bind_text(s, 1, u->username);
+  bind_text(s, 2, u->name);
+  bind_text(s, 3, u->role);
+  if (org) sqlite3_bind_int64(s, 4, org);
+  else sqlite3_bind_null(s, 4);
+  if (auth) sqlite3_bind_int64(s, 5, auth);
+  else sqlite3_bind_null(s, 5);
+  bind_text(s, 6, u->email);
+  bind_text(s, 7, u->password_hash);
+  sqlite3_bind_int64(s, 8, time_now_ms());
+  if (step_done(st, s, u->username, e)) return -1;
+  u->id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email FROM organisations WHERE code = ?", &s, e))
+    return -1;
+  bind_text(s, 1, code);
+  json_t *rows;
+  if (rows_json(st, s, &rows, e)) return -1;
+  if (json_array_size(rows) == 0) {
+    json_decref(rows);
+    return err_set(e, "not_found", "org", code);
+  }
+  *out = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  return 0;
+}
+
+static int sq_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+                              cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT code FROM authorities WHERE type = ?1 AND (province IS NULL OR province = ?2) AND (sector IS NULL OR sector = ?3)"
+           " AND (department IS NULL OR department = ?4) ORDER BY (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
+           &s, e))
+    return -1;
+  bind_text(s, 1, type);
+  bind_text(s, 2, province);
+  bind_text(s, 3, sector);
+  bind_text(s, 4, department);
+  int rc = sqlite3_step(s), found = 0;
+  if (rc == SQLITE_ROW) {
+    snprintf(code, MODEL_CODE_MAX, "%s", (const char *)sqlite3_column_text(s, 0));
+    found = 1;
+  } else if (rc != SQLITE_DONE) {
+    db_err(st, e, "authority match");
+    found = -1;
+  }
+  sqlite3_finalize(s);
+  return found;
+}
+
+static int64_t next_id(store *st, const char *table) {
+  char sql[96];
+  snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) + 1 FROM %s", table);
+  sqlite3_stmt *s;
+  int64_t id = 1;
+  if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return id;
+}
+
+static int sq_incident_insert(store *st, model_incident *inc, cirs_err *e) {
+  int64_t id = next_id(st, "incidents"), now = time_now_ms();
+  char t[TIME_STR_MAX];
+  time_format(inc->aware_ms, 480, t);
+  snprintf(inc->ref, sizeof inc->ref, "CIRS-%.4s-%06lld", t, (long long)id);
+  sqlite3_stmt *s;
+  if (prep(st,
+           "INSERT INTO incidents(id,ref,organisation_id,title,category,grade,reportable,status,aware_ms,occurred_ms,drill,created_ms,updated_ms)"
+           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, inc->ref);
+  sqlite3_bind_int64(s, 3, inc->organisation_id);
+  bind_text(s, 4, inc->title);
+  bind_text(s, 5, inc->category);
+  bind_text(s, 6, inc->grade);
+  sqlite3_bind_int(s, 7, inc->reportable);
+  bind_text(s, 8, inc->status);
+  sqlite3_bind_int64(s, 9, inc->aware_ms);
+  bind_time(s, 10, inc->occurred_ms);
+  sqlite3_bind_int(s, 11, inc->drill);
+  sqlite3_bind_int64(s, 12, now);
+  sqlite3_bind_int64(s, 13, now);
+  if (step_done(st, s, "incident", e)) return -1;
+  inc->id = id;
+  return 0;
+}
+
+static int sq_report_insert(store *st, model_report *r, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT coalesce(max(version), 0) + 1 FROM report_versions WHERE incident_id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, r->incident_id);
+  r->version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
+  sqlite3_finalize(s);
+  char *content = json_dumps(r->content, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char hash[AUDIT_HASH_HEX];
+  audit_sha256_hex(content, strlen(content), hash);
+  if (prep(st,
+           "INSERT INTO report_versions(incident_id,version,kind,submitted_ms,submitted_by,channel,content,assessment,content_sha256)"
+           " VALUES(?,?,?,?,?,?,?,?,?)",
+           &s, e)) {
+    free(content);
+    return -1;
+  }
+  sqlite3_bind_int64(s, 1, r->incident_id);
+  sqlite3_bind_int(s, 2, r->version);
+  bind_text(s, 3, r->kind);
+  sqlite3_bind_int64(s, 4, time_now_ms());
+  bind_text(s, 5, r->submitted_by);
+  bind_text(s, 6, r->channel);
+  sqlite3_bind_text(s, 7, content, -1, free);
+  bind_json(s, 8, r->assessment);
+  bind_text(s, 9, hash);
+  if (step_done(st, s, "report", e)) return -1;
+  r->id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st,
+           "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
+           "status,source,confidence,created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, o->incident_id);
+  bind_text(s, 2, o->regime);
+  bind_text(s, 3, o->route);
+  bind_text(s, 4, o->kind);
+  bind_text(s, 5, o->from_party);
+  bind_json(s, 6, o->to_parties);
+  bind_json(s, 7, o->to_authorities);
+  bind_text(s, 8, o->max);
+  bind_text(s, 9, o->relative_to);
+  bind_time(s, 10, o->due_ms);
+  sqlite3_bind_int(s, 11, o->hard);
+  sqlite3_bind_int(s, 12, o->policy);
+  bind_text(s, 13, o->status);
+  bind_text(s, 14, o->source);
+  bind_text(s, 15, o->confidence);
+  sqlite3_bind_int64(s, 16, time_now_ms());
+  if (step_done(st, s, "obligation", e)) return -1;
+  o->id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT i.id, i.ref, o.code AS organisation, i.title, i.category, i.grade, i.reportable, i.status, i.aware_ms, i.drill,"
+           " i.created_ms FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
+           " WHERE i.id > ?1 AND (?2 = 0 OR i.organisation_id = ?2) ORDER BY i.id LIMIT ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, f->after_id);
+  sqlite3_bind_int64(s, 2, f->organisation_id);
+  sqlite3_bind_int(s, 3, f->limit);
+  return rows_json(st, s, out, e);
+}
+
+static const char OBLIGATION_COLS[] =
+    "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
+    " b.max, b.relative_to, b.due_ms, b.hard, b.policy, b.status, b.met_ms, b.source, b.confidence"
+    " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
+
+static int sq_incident_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT i.id, i.ref, o.code AS organisation, o.name AS organisation_name, i.title, i.category, i.grade, i.reportable, i.status,"
+           " i.aware_ms, i.occurred_ms, i.handling_end_ms, i.drill, i.created_ms, i.updated_ms"
+           " FROM incidents i JOIN organisations o ON o.id = i.organisation_id WHERE i.ref = ?1 OR CAST(i.id AS TEXT) = ?1",
+           &s, e))
+    return -1;
+  bind_text(s, 1, key);
+  json_t *rows;
+  if (rows_json(st, s, &rows, e)) return -1;
+  if (json_array_size(rows) == 0) {
+    json_decref(rows);
+    return err_set(e, "not_found", "id", key);
+  }
+  json_t *inc = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  json_int_t id = json_integer_value(json_object_get(inc, "id"));
+  json_t *reports, *obls;
+  if (prep(st,
+           "SELECT id, version, kind, submitted_ms, submitted_by, channel, content, assessment, content_sha256 FROM report_versions"
+           " WHERE incident_id = ? ORDER BY version",
+           &s, e) ||
+      (sqlite3_bind_int64(s, 1, id), rows_json(st, s, &reports, e))) {
+    json_decref(inc);
+    return -1;
+  }
+  json_object_set_new(inc, "reports", reports);
+  char sql[1024];
+  snprintf(sql, sizeof sql, "%s WHERE b.incident_id = ? ORDER BY b.id", OBLIGATION_COLS);
+  if (prep(st, sql, &s, e) || (sqlite3_bind_int64(s, 1, id), rows_json(st, s, &obls, e))) {
+    json_decref(inc);
+    return -1;
+  }
+  json_object_set_new(inc, "obligations", obls);
+  *out = inc;
+  return 0;
+}
+
+static int sq_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
+  char sql[1400];
+  snprintf(sql, sizeof sql,
+           "%s WHERE b.id > ?1 AND (?2 = 0 OR i.organisation_id = ?2)"
+           " AND (?3 = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < ?4))"
+           " ORDER BY b.id LIMIT ?5",
+           OBLIGATION_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, f->after_id);
+  sqlite3_bind_int64(s, 2, f->organisation_id);
+  sqlite3_bind_int(s, 3, f->overdue_only);
+  sqlite3_bind_int64(s, 4, f->now_ms);
+  sqlite3_bind_int(s, 5, f->limit);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT last_purged_id, last_purged_hash FROM chain_anchor WHERE id = 1", &s, e)) return -1;
+  *last_id = 0;
+  snprintf(hash, AUDIT_HASH_HEX, "%s", AUDIT_GENESIS);
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    *last_id = sqlite3_column_int64(s, 0);
+    snprintf(hash, AUDIT_HASH_HEX, "%s", (const char *)sqlite3_column_text(s, 1));
+  }
+  sqlite3_finalize(s);
+  return 0;
+}
+
+static int sq_event_append(store *st, model_event *ev, cirs_err *e) {
+  int64_t last_id;
+  char prev[AUDIT_HASH_HEX], hash[AUDIT_HASH_HEX];
+  if (sq_chain_anchor(st, &last_id, prev, e)) return -1;
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", &s, e)) return -1;
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    last_id = sqlite3_column_int64(s, 0);
+    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+  }
+  sqlite3_finalize(s);
+  int64_t id = last_id + 1;
+  char *payload = json_dumps(ev->payload ? ev->payload : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (!payload || audit_hash(id, ev->at_ms, ev->actor, ev->type, ev->entity, ev->entity_id, payload, prev, hash)) {
+    free(payload);
+    return err_set(e, "internal", "", "event hash");
+  }
+  if (prep(st, "INSERT INTO events(id,at_ms,actor,type,entity,entity_id,payload,prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?)", &s, e)) {
+    free(payload);
+    return -1;
+  }
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, ev->at_ms);
+  bind_text(s, 3, ev->actor);
+  bind_text(s, 4, ev->type);
+  bind_text(s, 5, ev->entity);
+  sqlite3_bind_int64(s, 6, ev->entity_id);
+  sqlite3_bind_text(s, 7, payload, -1, free);
+  bind_text(s, 8, prev);
+  bind_text(s, 9, hash);
+  if (step_done(st, s, "event", e)) return -1;
+  ev->id = id;
+  return 0;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i) {
+  const char *t = (const char *)sqlite3_column_text(s, i);
+  return t ? t : "";
+}
+
+static int sq_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, at_ms, actor, type, entity, entity_id, payload, prev_hash, hash FROM events ORDER BY id", &s, e)) return -1;
+  int rc, r = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    r = fn(ctx, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), col_text(s, 2), col_text(s, 3), col_text(s, 4),
+           sqlite3_column_int64(s, 5), col_text(s, 6), col_text(s, 7), col_text(s, 8));
+    if (r) break;
+  }
+  if (!r && rc != SQLITE_DONE) {
+    db_err(st, e, "event scan");
+    r = -1;
+  }
+  sqlite3_finalize(s);
+  return r;
+}
+
+static int64_t count_where(store *st, const char *sql, int64_t arg) {
+  sqlite3_stmt *s;
+  int64_t n = 0;
+  if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) != SQLITE_OK) return 0;
+  sqlite3_bind_int64(s, 1, arg);
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return n;
+}
+
+static int run1(store *st, const char *sql, int64_t arg, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, arg);
+  return step_done(st, s, "purge", e);
+}
+
+static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) {
+  /* Events go as a prefix of the chain: everything below the first event at or after `before_ms`. */
+  int64_t cut = count_where(st, "SELECT coalesce(min(id), (SELECT coalesce(max(id), 0) + 1 FROM events)) FROM events WHERE at_ms >= ?", before_ms);
+  int64_t nev = count_where(st, "SELECT count(*) FROM events WHERE id < ?", cut);
+  /* Incidents whose every record is older than `before_ms`. */
+  const char *old = "SELECT id FROM incidents WHERE updated_ms < ?1";
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM report_versions WHERE incident_id IN (%s)", old);
+  int64_t nrep = count_where(st, sql, before_ms);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM obligations WHERE incident_id IN (%s)", old);
+  int64_t nobl = count_where(st, sql, before_ms);
+  int64_t ninc = count_where(st, "SELECT count(*) FROM incidents WHERE updated_ms < ?1", before_ms);
+  if (nev > 0) {
+    sqlite3_stmt *s;
+    if (prep(st, "SELECT id, hash FROM events WHERE id = ?", &s, e)) return -1;
+    sqlite3_bind_int64(s, 1, cut - 1);
+    int64_t lid = 0;
+    char lhash[AUDIT_HASH_HEX] = "";
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      lid = sqlite3_column_int64(s, 0);
+      snprintf(lhash, sizeof lhash, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    if (prep(st, "INSERT INTO chain_anchor(id,last_purged_id,last_purged_hash) VALUES(1,?,?)"
+                 " ON CONFLICT(id) DO UPDATE SET last_purged_id = excluded.last_purged_id, last_purged_hash = excluded.last_purged_hash",
+             &s, e))
+      return -1;
+    sqlite3_bind_int64(s, 1, lid);
+    bind_text(s, 2, lhash);
+    if (step_done(st, s, "anchor", e) || run1(st, "DELETE FROM events WHERE id < ?", cut, e)) return -1;
+  }
+  snprintf(sql, sizeof sql, "DELETE FROM report_versions WHERE incident_id IN (%s)", old);
+  if (run1(st, sql, before_ms, e)) return -1;
+  snprintf(sql, sizeof sql, "DELETE FROM obligations WHERE incident_id IN (%s)", old);
+  if (run1(st, sql, before_ms, e) || run1(st, "DELETE FROM incidents WHERE updated_ms < ?1", before_ms, e)) return -1;
+  *counts = json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)nev, "incidents", (json_int_t)ninc, "reports", (json_int_t)nrep,
+                      "obligations", (json_int_t)nobl);
+  return 0;
+}
+
+const store_driver store_sqlite_driver = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .authority_insert = sq_authority_insert,
+    .org_insert = sq_org_insert,
+    .user_insert = sq_user_insert,
+    .org_get = sq_org_get,
+    .authority_match = sq_authority_match,
+    .incident_insert = sq_incident_insert,
+    .report_insert = sq_report_insert,
+    .obligation_insert = sq_obligation_insert,
+    .incident_list = sq_incident_list,
+    .incident_get = sq_incident_get,
+    .obligation_list = sq_obligation_list,
+    .event_append = sq_event_append,
+    .event_scan = sq_event_scan,
+    .chain_anchor = sq_chain_anchor,
+    .purge = sq_purge,
+};

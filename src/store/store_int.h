@@ -1,0 +1,40 @@
+/* store_int.h — the driver table a backend fills in. Only store.c and the drivers include this. */
+#ifndef CIRS_STORE_INT_H
+#define CIRS_STORE_INT_H
+
+#include "store.h"
+
+typedef struct store_driver {
+  const char *name;
+  int (*open)(const char *target, int create, store **out, cirs_err *e);
+  void (*close)(store *st);
+  int (*schema_version)(store *st);
+  int (*begin)(store *st, cirs_err *e);
+  int (*commit)(store *st, cirs_err *e);
+  void (*rollback)(store *st);
+  int (*authority_insert)(store *st, model_authority *a, cirs_err *e);
+  int (*org_insert)(store *st, model_org *o, cirs_err *e);
+  int (*user_insert)(store *st, model_user *u, cirs_err *e);
+  int (*org_get)(store *st, const char *code, json_t **out, cirs_err *e);
+  int (*authority_match)(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+                         cirs_err *e);
+  int (*incident_insert)(store *st, model_incident *inc, cirs_err *e);
+  int (*report_insert)(store *st, model_report *r, cirs_err *e);
+  int (*obligation_insert)(store *st, model_obligation *o, cirs_err *e);
+  int (*incident_list)(store *st, const store_filter *f, json_t **out, cirs_err *e);
+  int (*incident_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*obligation_list)(store *st, const store_filter *f, json_t **out, cirs_err *e);
+  int (*event_append)(store *st, model_event *ev, cirs_err *e);
+  int (*event_scan)(store *st, store_event_fn fn, void *ctx, cirs_err *e);
+  int (*chain_anchor)(store *st, int64_t *last_id, char hash[65], cirs_err *e);
+  int (*purge)(store *st, int64_t before_ms, json_t **counts, cirs_err *e);
+} store_driver;
+
+/* Every driver's handle starts with this. */
+struct store {
+  const store_driver *drv;
+};
+
+extern const store_driver store_sqlite_driver;
+
+#endif
