@@ -1,6 +1,8 @@
 /* cli_store.c — commands on a database: init, report submit, incident list|show, obligation list,
  * audit verify, purge. Human-readable output by default, --json for scripts. */
 #include <getopt.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,10 @@ static int parse(int argc, char **argv, dbopts *o, const int *allowed, const cha
 static const char *actor(char *buf, size_t n) {
   const char *u = getenv("USER");
   if (!u || !*u) u = getenv("LOGNAME");
+  if (!u || !*u) {
+    struct passwd *pw = getpwuid(getuid());
+    u = pw ? pw->pw_name : NULL;
+  }
   snprintf(buf, n, "cli:%s", u && *u ? u : "unknown");
   return buf;
 }
@@ -141,7 +147,8 @@ static void print_obligation(const json_t *ob) {
     snprintf(to + l, sizeof to - l, "%s%s", i ? "," : "", code ? code : json_string_value(json_object_get(a, "recipient")));
   }
   const char *max = json_string_value(json_object_get(ob, "max"));
-  printf("  #%-5lld %-6s %-8s %-13s -> %-32s %s %s%s\n", (long long)json_integer_value(json_object_get(ob, "id")),
+  const char *status = json_string_value(json_object_get(ob, "status"));
+  printf("  #%-5lld %-8s %-6s %-8s %-13s -> %-32s %s %s%s\n", (long long)json_integer_value(json_object_get(ob, "id")), status ? status : "",
          json_string_value(json_object_get(ob, "regime")), json_string_value(json_object_get(ob, "route")),
          json_string_value(json_object_get(ob, "kind")), to, d ? d : L("（待起算）", "(clock not started)"),
          d ? "" : json_string_value(json_object_get(ob, "relative_to")), max ? "" : L(" 及时", " promptly"));
@@ -331,12 +338,13 @@ int cmd_obligation_list(int argc, char **argv) {
       json_array_foreach(rows, i, r) {
         json_t *due = json_object_get(r, "due_ms");
         char left[64] = "";
-        if (json_is_integer(due)) {
+        const char *stt = json_string_value(json_object_get(r, "status"));
+        if (json_is_integer(due) && (!strcmp(stt, "pending") || !strcmp(stt, "overdue"))) {
           long long m = (long long)((json_integer_value(due) - now) / 60000);
           if (m >= 0) snprintf(left, sizeof left, L("剩余 %lld 分钟", "%lld min left"), m);
           else snprintf(left, sizeof left, L("已超时 %lld 分钟", "overdue by %lld min"), -m);
         }
-        printf("%-18s %-8s ", json_string_value(json_object_get(r, "ref")), json_string_value(json_object_get(r, "status")));
+        printf("%-18s", json_string_value(json_object_get(r, "ref")));
         print_obligation(r);
         if (*left) printf("         %s\n", left);
       }

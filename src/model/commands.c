@@ -10,6 +10,7 @@
 #include "../common/timeutil.h"
 
 #define FUTURE_SLACK_MS (5 * 60 * 1000) /* aware_at may be at most this far ahead of our clock */
+#define SUBMIT_OFFSET_MIN 480           /* calendar arithmetic and display in Asia/Shanghai */
 
 /* Measures art. 7, items 1-8 (docs/report-format.md gives the Chinese labels). */
 const char *const REPORT_ITEMS[] = {
@@ -198,25 +199,42 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
   json_t *ob;
   json_array_foreach(json_object_get(out, "obligations"), i, ob) {
     if (rc) break;
+    ob = json_deep_copy(ob);
     json_t *auth = resolve(st, org, json_object_get(ob, "to"), e);
     if (!auth) {
+      json_decref(ob);
       rc = -1;
       break;
     }
-    int64_t due = MODEL_NO_TIME;
+    int64_t due = MODEL_NO_TIME, met = MODEL_NO_TIME;
+    const char *status = "pending";
     if (json_is_string(json_object_get(ob, "due"))) time_parse_rfc3339(jstr(ob, "due"), &due, NULL);
+    /* This submission is the initial report: it starts the clocks that run from it ... */
+    time_dur d;
+    if (!strcmp(jstr(ob, "relative_to"), "initial_report") && json_is_string(json_object_get(ob, "max")) &&
+        !time_parse_duration(jstr(ob, "max"), &d)) {
+      due = time_add(now, &d, SUBMIT_OFFSET_MIN);
+      char buf[TIME_STR_MAX];
+      json_object_set_new(ob, "due", json_string(time_format(due, SUBMIT_OFFSET_MIN, buf)));
+    }
+    /* ... and meets the obligations it fulfils: on time, or late. */
+    if (json_is_string(json_object_get(ob, "met_by")) && !strcmp(jstr(ob, "met_by"), "initial_report")) {
+      met = now;
+      status = (due == MODEL_NO_TIME || now <= due) ? "met" : "late";
+    }
+    json_object_set_new(ob, "status", json_string(status));
     model_obligation o = {0, inc.id, jstr(ob, "regime"), jstr(ob, "route"), jstr(ob, "kind"), jstr(ob, "from"), json_object_get(ob, "to"),
                           auth, jstr(ob, "max"), jstr(ob, "relative_to"), due, json_is_true(json_object_get(ob, "hard")),
-                          json_is_true(json_object_get(ob, "policy")), "pending", jstr(ob, "source"), jstr(ob, "confidence")};
+                          json_is_true(json_object_get(ob, "policy")), status, met, jstr(ob, "source"), jstr(ob, "confidence")};
     rc = store_obligation_insert(st, &o, e) ||
          event(st, actor, "obligation.created", "obligation", o.id,
-               json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O}", "incident_id", (json_int_t)inc.id, "regime", o.regime, "route", o.route,
-                         "kind", o.kind, "to", auth, "due", json_object_get(ob, "due"), "relative_to", json_object_get(ob, "relative_to")),
+               json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:s}", "incident_id", (json_int_t)inc.id, "regime", o.regime, "route", o.route,
+                         "kind", o.kind, "to", auth, "due", json_object_get(ob, "due"), "relative_to", json_object_get(ob, "relative_to"),
+                         "status", status),
                e);
-    json_t *row = json_deep_copy(ob);
-    json_object_set_new(row, "id", json_integer(o.id));
-    json_object_set_new(row, "to_authorities", auth);
-    json_array_append_new(obls, row);
+    json_object_set_new(ob, "id", json_integer(o.id));
+    json_object_set_new(ob, "to_authorities", auth);
+    json_array_append_new(obls, ob);
   }
   if (!rc) rc = store_commit(st, e);
   if (rc) {

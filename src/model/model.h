@@ -91,6 +91,7 @@ typedef struct model_obligation {
   int64_t due_ms;           /* or MODEL_NO_TIME */
   int hard, policy;
   const char *status;       /* pending | met | late | overdue | waived */
+  int64_t met_ms;           /* when it was met, or MODEL_NO_TIME */
   const char *source, *confidence;
 } model_obligation;
 

@@ -453,6 +453,7 @@ static void add_obligations(const rules_pack *pk, const input *in, int rank, int
                            "relative_to", rel, "due", due, "hard", json_object_get(o, "hard"), "source", json_object_get(o, "source"),
                            "confidence", json_object_get(o, "confidence"));
     if (json_is_true(json_object_get(o, "policy"))) json_object_set_new(ob, "policy", json_true());
+    if (json_object_get(o, "met_by")) json_object_set(ob, "met_by", json_object_get(o, "met_by"));
     if (json_object_get(o, "note")) json_object_set(ob, "note", json_object_get(o, "note"));
     json_array_append_new(out, ob);
   }

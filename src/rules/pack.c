@@ -300,7 +300,7 @@ static int is_recipient(const json_t *doc, const char *id) {
 static void check_routes_obligations(vctx *v, json_t *doc) {
   static const char *const rkeys[] = {"id", "zh", "en", "applies_when", "source", "confidence", "note", NULL};
   static const char *const wkeys[] = {"operator_kind_any", "operator_kind_none", "operator_sector_any", "suspected_crime", NULL};
-  static const char *const okeys[] = {"route", "kind", "from", "to", "min_level", "max", "relative_to", "hard", "policy",
+  static const char *const okeys[] = {"route", "kind", "from", "to", "min_level", "max", "relative_to", "hard", "policy", "met_by",
                                       "source", "confidence", "note", "effective_from", "effective_to", NULL};
   char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
   json_t *recips = json_object_get(doc, "recipients");
@@ -398,6 +398,9 @@ static void check_routes_obligations(vctx *v, json_t *doc) {
     if (rel && !in_list(rel, CLOCK_STARTS))
       prob(v, P(q, sizeof q, "%s.relative_to", p), L("未知的起算事件：%s", "unknown clock start: %s"), rel);
     if (!json_is_boolean(json_object_get(o, "hard"))) prob(v, P(q, sizeof q, "%s.hard", p), L("必须是布尔值", "must be a boolean"));
+    json_t *mb = json_object_get(o, "met_by");
+    if (mb && !(json_is_string(mb) && in_list(json_string_value(mb), CLOCK_STARTS)))
+      prob(v, P(q, sizeof q, "%s.met_by", p), L("必须是起算事件之一（如 initial_report）", "must be one of the clock events (e.g. initial_report)"));
     json_t *pol = json_object_get(o, "policy");
     if (pol && !json_is_boolean(pol)) prob(v, P(q, sizeof q, "%s.policy", p), L("必须是布尔值", "must be a boolean"));
     check_source(v, p, o);

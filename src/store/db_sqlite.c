@@ -376,7 +376,7 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
-           "status,source,confidence,created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           "status,source,confidence,created_ms,met_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, o->incident_id);
@@ -395,6 +395,7 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   bind_text(s, 14, o->source);
   bind_text(s, 15, o->confidence);
   sqlite3_bind_int64(s, 16, time_now_ms());
+  bind_time(s, 17, o->met_ms);
   if (step_done(st, s, "obligation", e)) return -1;
   o->id = sqlite3_last_insert_rowid(DB(st));
   return 0;
