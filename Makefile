@@ -60,7 +60,7 @@ blackbox: $(B)/cirs
 	@tests/assess/run.sh $(B)/cirs
 
 clitest: $(B)/cirs
-	@tests/cli/run.sh $(B)/cirs
+	@CIRS_BIN=$(abspath $(B)/cirs) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
 
 test: deps
 	@$(MAKE) --no-print-directory all unit blackbox clitest

@@ -86,6 +86,14 @@ int err_set(cirs_err *e, const char *code, const char *field, ...) {
   return -1;
 }
 
+int err_set_msg(cirs_err *e, const char *code, const char *field, const char *msg) {
+  if (!e) return -1;
+  snprintf(e->code, sizeof e->code, "%s", code);
+  snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+  snprintf(e->msg, sizeof e->msg, "%s", msg);
+  return -1;
+}
+
 void err_clear(cirs_err *e) {
   if (e) memset(e, 0, sizeof *e);
 }

@@ -32,6 +32,8 @@ const char *L(const char *zh, const char *en);
 /* Sets `e` from a code of the table in err.c; the template takes printf arguments. Returns -1 so callers can
  * write `return err_set(e, ...)`. `e` may be NULL (the error is then dropped). */
 int err_set(cirs_err *e, const char *code, const char *field, ...);
+/* Sets `e` with a message written by the caller (already in the current language) instead of the table's. */
+int err_set_msg(cirs_err *e, const char *code, const char *field, const char *msg);
 void err_clear(cirs_err *e);
 
 /* Iterates the table: returns 0 and fills the pointers for index i, -1 past the end (for docs and tests). */

@@ -103,14 +103,14 @@ static int check_doc(const json_t *doc, int64_t now, cirs_err *e) {
   json_t *a = json_object_get(doc, "aware_at");
   int64_t ms;
   if (json_is_string(a) && !time_parse_rfc3339(json_string_value(a), &ms, NULL) && ms > now + FUTURE_SLACK_MS)
-    return err_set(e, "bad_time", "aware_at", L("发现时间不能晚于当前时间", "awareness time lies in the future"));
+    return err_set_msg(e, "bad_time", "aware_at", L("发现时间不能晚于当前时间", "awareness time lies in the future"));
   json_t *o = json_object_get(doc, "occurred_at");
   if (o && !json_is_null(o)) {
     int64_t oms;
     if (!json_is_string(o) || time_parse_rfc3339(json_string_value(o), &oms, NULL))
       return err_set(e, "bad_time", "occurred_at", json_is_string(o) ? json_string_value(o) : "?");
     if (json_is_string(a) && !time_parse_rfc3339(json_string_value(a), &ms, NULL) && oms > ms)
-      return err_set(e, "bad_time", "occurred_at", L("发生时间不能晚于发现时间", "occurrence cannot be after awareness"));
+      return err_set_msg(e, "bad_time", "occurred_at", L("发生时间不能晚于发现时间", "occurrence cannot be after awareness"));
   }
   json_t *d = json_object_get(doc, "drill");
   if (d && !json_is_boolean(d)) return err_set(e, "wrong_type", "drill", L("应为 true 或 false", "true or false expected"));
