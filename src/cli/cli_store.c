@@ -184,7 +184,7 @@ int cmd_report_submit(int argc, char **argv) {
     json_decref(doc);
     return cli_fail(&e);
   }
-  store *st;
+  store *st = NULL;
   int rc = open_db(o.db, 0, &st);
   json_t *res = NULL;
   char who[80];
@@ -206,7 +206,7 @@ int cmd_report_submit(int argc, char **argv) {
     }
   }
   json_decref(res);
-  if (!rc) store_close(st);
+  store_close(st);
   rules_free(rs);
   json_decref(doc);
   return rc;
