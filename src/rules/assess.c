@@ -158,11 +158,14 @@ static int parse_operator(const rules_set *rs, const json_t *op, input *in, cirs
   }
   size_t i;
   json_t *x;
+  char kf[ERR_FIELD_MAX];
   json_array_foreach(kinds, i, x) {
     const char *s = json_string_value(x);
+    if (json_is_array(k)) snprintf(kf, sizeof kf, "operator.kind[%zu]", i);
+    else snprintf(kf, sizeof kf, "operator.kind");
     if (!s) {
       json_decref(kinds);
-      return err_set(e, "wrong_type", "operator.kind", L("应为字符串", "string expected"));
+      return err_set(e, "wrong_type", kf, L("应为字符串", "string expected"));
     }
     if (strcmp(s, "cii") == 0) in->kind_cii = 1;
     else if (strcmp(s, "central_organ") == 0) in->kind_central = 1;
@@ -171,7 +174,7 @@ static int parse_operator(const rules_set *rs, const json_t *op, input *in, cirs
       char m[120];
       snprintf(m, sizeof m, "\"%.40s\" (cii | central_organ | other)", s);
       json_decref(kinds);
-      return err_set(e, "bad_value", "operator.kind", m);
+      return err_set(e, "bad_value", kf, m);
     }
   }
   json_decref(kinds);
@@ -194,6 +197,8 @@ static int parse_operator(const rules_set *rs, const json_t *op, input *in, cirs
   }
   if (!json_is_array(regs)) return err_set(e, "wrong_type", "operator.regimes", L("应为字符串数组", "array of strings expected"));
   if (json_array_size(regs) > MAX_REGIMES) return err_set(e, "too_large", "operator.regimes", "8");
+  if (json_array_size(regs) == 0)
+    return err_set(e, "bad_value", "operator.regimes", L("至少需要一个监管制度（省略时默认为 [\"CN\"]）", "at least one regime is needed (omit it for [\"CN\"])"));
   json_array_foreach(regs, i, x) {
     char f[ERR_FIELD_MAX];
     snprintf(f, sizeof f, "operator.regimes[%zu]", i);
@@ -487,7 +492,8 @@ int rules_assess(const rules_set *rs, const json_t *j, const rules_opts *opts, j
       rc = err_set(e, "declared_grade_too_low", "declared_grade", m);
     } else {
       final = (int)json_integer_value(json_object_get(dl, "rank"));
-      json_array_append_new(ev.reasons, json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:s}", "fact", "declared_grade", "value",
+      /* The declared grade is at least every computed reason's grade: it leads the list. */
+      json_array_insert_new(ev.reasons, 0, json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:s}", "fact", "declared_grade", "value",
                                                   json_object_get(dl, "id"), "grade", json_object_get(dl, "id"), "grade_en",
                                                   json_object_get(dl, "en"), "declared_reason", in.declared_reason, "source",
                                                   L("人工判定", "human decision"), "confidence", "declared"));

@@ -105,8 +105,12 @@ def match_multiset(exp, got, path):
         key = {k: e.get(k) for k in ("regime", "route", "kind") if k in e}
         near = [g for g in got if isinstance(g, dict) and all(g.get(k) == v for k, v in key.items())]
         if near:
-            return "%s: expected obligation %s; closest actual differs at %s" % (
-                path, show(key), match(e, near[0], path + "{%s}" % "/".join(str(v) for v in key.values())))
+            where = path + "{%s}" % "/".join(str(v) for v in key.values())
+            diffs = [match(e, g, where) for g in near]
+            if any(d is None for d in diffs):
+                return "%s: expected obligation %s more times than it occurs (actual count %d)" % (
+                    path, show(key), sum(1 for d in diffs if d is None))
+            return "%s: expected obligation %s; closest actual differs at %s" % (path, show(key), diffs[0])
         return "%s: expected obligation %s got none like it (actual: %s)" % (
             path, show(e), show([{k: g.get(k) for k in ("regime", "route", "kind")} for g in got if isinstance(g, dict)]))
     if len(exp) != len(got):
