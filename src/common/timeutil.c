@@ -104,13 +104,18 @@ int time_parse_date_or_time(const char *s, int offset_min, int64_t *ms) {
   return time_parse_rfc3339(s, ms, NULL);
 }
 
-char *time_format(int64_t ms, int offset_min, char out[TIME_STR_MAX]) {
+/* Splits an instant into the civil date and the milliseconds into that day, at `offset_min`. */
+static void split_local(int64_t ms, int offset_min, int64_t *y, unsigned *m, unsigned *d, int64_t *rem) {
   int64_t local = ms + (int64_t)offset_min * 60000;
   int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
-  int64_t rem = local - days * 86400000;
-  int64_t y;
+  *rem = local - days * 86400000;
+  time_civil_from_days(days, y, m, d);
+}
+
+char *time_format(int64_t ms, int offset_min, char out[TIME_STR_MAX]) {
+  int64_t y, rem;
   unsigned mo, d;
-  time_civil_from_days(days, &y, &mo, &d);
+  split_local(ms, offset_min, &y, &mo, &d, &rem);
   int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60), f = (int)(rem % 1000);
   char off[16];
   if (offset_min == 0)
@@ -182,19 +187,15 @@ int time_parse_duration(const char *s, time_dur *d) {
 
 int64_t time_add(int64_t ms, const time_dur *d, int offset_min) {
   if (d->years || d->months) {
-    int64_t local = ms + (int64_t)offset_min * 60000;
-    int64_t days = local >= 0 ? local / 86400000 : -((-local + 86399999) / 86400000);
-    int64_t rem = local - days * 86400000;
-    int64_t y;
+    int64_t y, rem;
     unsigned m, dd;
-    time_civil_from_days(days, &y, &m, &dd);
+    split_local(ms, offset_min, &y, &m, &dd, &rem);
     int64_t mi = (int64_t)m - 1 + d->months + (int64_t)d->years * 12;
     y += mi >= 0 ? mi / 12 : -((-mi + 11) / 12);
     mi = ((mi % 12) + 12) % 12;
     m = (unsigned)mi + 1;
     if (dd > days_in_month(y, m)) dd = days_in_month(y, m);
-    local = time_days_from_civil(y, m, dd) * 86400000 + rem;
-    ms = local - (int64_t)offset_min * 60000;
+    ms = time_days_from_civil(y, m, dd) * 86400000 + rem - (int64_t)offset_min * 60000;
   }
   return ms + (int64_t)d->days * 86400000 + d->ms;
 }

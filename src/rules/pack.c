@@ -58,6 +58,18 @@ static void only_keys(vctx *v, const char *path, const json_t *obj, const char *
   }
 }
 
+/* Starts checking element i of the array at `arr`: sets the element's path in p, reports a non-object and
+ * unknown keys. Returns -1 when the element is not an object (nothing more to check). */
+static int row_begin(vctx *v, char *p, size_t n, const char *arr, size_t i, const json_t *row, const char *const *keys) {
+  P(p, n, "%s[%zu]", arr, i);
+  if (!json_is_object(row)) {
+    prob(v, p, L("必须是对象", "must be an object"));
+    return -1;
+  }
+  only_keys(v, p, row, keys);
+  return 0;
+}
+
 static const char *req_str(vctx *v, const char *path, const json_t *obj, const char *key, size_t maxlen) {
   char p[PATH_MAX_LEN];
   json_t *x = json_object_get(obj, key);
@@ -136,12 +148,7 @@ static void check_levels(vctx *v, json_t *doc) {
   size_t i;
   json_t *l;
   json_array_foreach(levels, i, l) {
-    P(p, sizeof p, "$.levels[%zu]", i);
-    if (!json_is_object(l)) {
-      prob(v, p, L("必须是对象", "must be an object"));
-      continue;
-    }
-    only_keys(v, p, l, keys);
+    if (row_begin(v, p, sizeof p, "$.levels", i, l, keys)) continue;
     const char *id = req_str(v, p, l, "id", 40);
     req_str(v, p, l, "en", 40);
     json_t *r = json_object_get(l, "rank");
@@ -224,12 +231,7 @@ static void check_criteria(vctx *v, json_t *doc) {
   size_t i;
   json_t *c;
   json_array_foreach(crit, i, c) {
-    P(p, sizeof p, "$.criteria[%zu]", i);
-    if (!json_is_object(c)) {
-      prob(v, p, L("必须是对象", "must be an object"));
-      continue;
-    }
-    only_keys(v, p, c, keys);
+    if (row_begin(v, p, sizeof p, "$.criteria", i, c, keys)) continue;
     const char *id = req_str(v, p, c, "id", 80);
     if (id && find_by_id(crit, id) != c) prob(v, P(q, sizeof q, "%s.id", p), L("标识重复：%s", "duplicate id: %s"), id);
     const char *fname = req_str(v, p, c, "fact", 80);
@@ -326,12 +328,7 @@ static void check_routes_obligations(vctx *v, json_t *doc) {
   size_t i;
   json_t *r;
   json_array_foreach(routes, i, r) {
-    P(p, sizeof p, "$.routes[%zu]", i);
-    if (!json_is_object(r)) {
-      prob(v, p, L("必须是对象", "must be an object"));
-      continue;
-    }
-    only_keys(v, p, r, rkeys);
+    if (row_begin(v, p, sizeof p, "$.routes", i, r, rkeys)) continue;
     const char *id = req_str(v, p, r, "id", 40);
     if (id && find_by_id(routes, id) != r) prob(v, P(q, sizeof q, "%s.id", p), L("标识重复：%s", "duplicate id: %s"), id);
     req_str(v, p, r, "zh", 200);
@@ -367,12 +364,7 @@ static void check_routes_obligations(vctx *v, json_t *doc) {
   }
   json_t *o;
   json_array_foreach(obls, i, o) {
-    P(p, sizeof p, "$.obligations[%zu]", i);
-    if (!json_is_object(o)) {
-      prob(v, p, L("必须是对象", "must be an object"));
-      continue;
-    }
-    only_keys(v, p, o, okeys);
+    if (row_begin(v, p, sizeof p, "$.obligations", i, o, okeys)) continue;
     const char *route = req_str(v, p, o, "route", 40);
     if (route && !find_by_id(routes, route)) prob(v, P(q, sizeof q, "%s.route", p), L("未定义的路径：%s", "undefined route: %s"), route);
     req_str(v, p, o, "kind", 40);
