@@ -185,10 +185,21 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "ref", inc.ref, "organisation", org_code, "title", inc.title, "category",
                        category, "grade", inc.grade, "aware_at", jstr(out, "aware_at"), "drill", inc.drill),
              e);
-  model_report rep = {0, inc.id, 0, "initial", actor, channel, json_object_get(doc, "content"),
-                      json_pack("{s:O, s:O}", "input", input, "result", out)};
+  /* The stored version holds every art. 7 item in one place: the free-text items plus item 2's times,
+   * type and ransom details, which the document carries at top level and under facts. */
+  json_t *content = json_deep_copy(json_object_get(doc, "content"));
+  json_object_set_new(content, "aware_at", json_string(jstr(out, "aware_at")));
+  if (occurred_ms != MODEL_NO_TIME) {
+    char buf[TIME_STR_MAX];
+    json_object_set_new(content, "occurred_at", json_string(time_format(occurred_ms, SUBMIT_OFFSET_MIN, buf)));
+  }
+  json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
+  json_t *ransom = json_object_get(json_object_get(doc, "facts"), "ransom");
+  if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
+  model_report rep = {0, inc.id, 0, "initial", actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out)};
   if (!rc) rc = store_report_insert(st, &rep, e);
   json_decref(rep.assessment);
+  json_decref(content);
   if (!rc)
     rc = event(st, actor, "report.submitted", "report", rep.id,
                json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",

@@ -47,7 +47,11 @@ def test_submit_cii_report_resolves_recipients_and_clocks(demo_db, tmp_path):
     assert "development" in res["items_to_supplement"]
     shown = cirs("incident", "show", "--db", demo_db, "--json", res["ref"]).json()
     assert shown["reports"][0]["version"] == 1 and shown["reports"][0]["kind"] == "initial"
-    assert shown["reports"][0]["content"]["affected_system"].startswith("调度自动化系统")
+    content = shown["reports"][0]["content"]
+    assert content["affected_system"].startswith("调度自动化系统")
+    # Item 2 of art. 7 in the stored version: times, type and the ransom demand.
+    assert content["aware_at"] == "2026-11-21T09:30:00+08:00" and content["category"] == "MPRANS"
+    assert content["ransom"] == {"amount": 50, "currency": "BTC", "method": "比特币钱包", "demanded_at": "2026-11-21T09:00:00+08:00"}
     assert shown["reports"][0]["assessment"]["result"]["grade"] == "特别重大"
     assert cirs("audit", "verify", "--db", demo_db).code == 0
 
