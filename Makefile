@@ -1,13 +1,13 @@
 # CIRS — build, run, test. `make help` lists the targets.
 CC      ?= cc
-PKGS    := jansson sqlite3 libsodium
+PKGS    := jansson sqlite3 libsodium libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 B       ?= build
 
-SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/cli/*.c)
+SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c)
 LIB_OBJ  := $(patsubst %.c,$(B)/%.o,$(SRC)) $(B)/gen/embedded.o
 MAIN_OBJ := $(B)/src/main.o
 EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql))
@@ -15,13 +15,13 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 DB      ?= $(B)/demo.db
 
-.PHONY: all deps run test unit blackbox clitest asan clean help
+.PHONY: all deps run test unit blackbox clitest apitest asan clean help
 all: $(B)/cirs
 
 help:
 	@echo "make            build build/cirs"
 	@echo "make run        install deps, build, create a demo database and show what to try"
-	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI)"
+	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API)"
 	@echo "make asan       unit and CLI tests under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make clean      remove build output"
 
@@ -62,14 +62,17 @@ blackbox: $(B)/cirs
 clitest: $(B)/cirs
 	@CIRS_BIN=$(abspath $(B)/cirs) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
 
+apitest: $(B)/cirs
+	@CIRS_BIN=$(abspath $(B)/cirs) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
 test: deps
-	@$(MAKE) --no-print-directory all unit blackbox clitest
+	@$(MAKE) --no-print-directory all unit blackbox clitest apitest
 	@echo "make test: all passed"
 
 asan:
 	@scripts/install-deps.sh >/dev/null
 	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit clitest
+	  LDFLAGS="-fsanitize=address,undefined" all unit clitest apitest
 
 clean:
 	rm -rf build build-asan

@@ -5,8 +5,8 @@
 #   scripts/install-deps.sh --build  only what `make` needs
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev)
-TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev)
+TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" != "--build" ]; then want+=("${TEST_PKGS[@]}"); fi

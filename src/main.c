@@ -18,6 +18,8 @@ const cli_cmd cli_commands[] = {
     {"obligation", "list", cmd_obligation_list, "obligation list --db PATH [--overdue]", "列出报告义务及时限", "list obligations and deadlines"},
     {"audit", "verify", cmd_audit_verify, "audit verify --db PATH", "校验审计哈希链", "verify the hash-chained audit log"},
     {"purge", NULL, cmd_purge, "purge --db PATH --before DATE", "删除早于 DATE 的记录（不得晚于 180 天前）", "delete records older than DATE (at least 180 days old)"},
+    {"serve", NULL, cmd_serve, "serve --db PATH [--listen HOST:PORT] [--workers N]", "启动 HTTP 服务（JSON API）", "run the HTTP service (JSON API)"},
+    {"token", "create", cmd_token_create, "token create --db PATH --user USER [--name NAME]", "创建 API 令牌", "create an API token"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -44,5 +44,7 @@ int cmd_incident_show(int argc, char **argv);
 int cmd_obligation_list(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token_create(int argc, char **argv);
 
 #endif

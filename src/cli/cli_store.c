@@ -234,7 +234,7 @@ int cmd_incident_list(int argc, char **argv) {
   store *st;
   int rc = open_db(o.db, 0, &st);
   if (rc) return rc;
-  store_filter f = {0, o.after ? atoll(o.after) : 0, o.limit, 0, time_now_ms()};
+  store_filter f = {.scope = {.all = 1}, .after_id = o.after ? atoll(o.after) : 0, .limit = o.limit, .now_ms = time_now_ms()};
   json_t *rows = NULL;
   cirs_err e = {0};
   if (org_filter(st, o.org, &f.organisation_id)) rc = EXIT_INPUT;
@@ -278,7 +278,8 @@ int cmd_incident_show(int argc, char **argv) {
   if (rc) return rc;
   json_t *inc = NULL;
   cirs_err e = {0};
-  if (store_incident_get(st, argv[optind], &inc, &e)) rc = cli_fail(&e);
+  store_scope all = {.all = 1};
+  if (store_incident_get(st, argv[optind], &all, &inc, &e)) rc = cli_fail(&e);
   else if (o.json) cli_print_json(inc);
   else {
     char buf[TIME_STR_MAX];
@@ -315,7 +316,7 @@ int cmd_obligation_list(int argc, char **argv) {
   int rc = open_db(o.db, 0, &st);
   if (rc) return rc;
   int64_t now = time_now_ms();
-  store_filter f = {0, o.after ? atoll(o.after) : 0, o.limit, o.overdue, now};
+  store_filter f = {.scope = {.all = 1}, .after_id = o.after ? atoll(o.after) : 0, .limit = o.limit, .overdue_only = o.overdue, .now_ms = now};
   json_t *rows = NULL;
   cirs_err e = {0};
   if (org_filter(st, o.org, &f.organisation_id)) rc = EXIT_INPUT;

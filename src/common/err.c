@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cirs_lang cur_lang = LANG_ZH;
+static _Thread_local cirs_lang cur_lang = LANG_ZH; /* per thread: each request has its own */
 
 void lang_set(cirs_lang l) { cur_lang = l; }
 cirs_lang lang_get(void) { return cur_lang; }

@@ -401,17 +401,46 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   return 0;
 }
 
+/* The visibility condition on incidents `i`, with named parameters :s_all, :s_org, :s_auth. */
+#define SCOPE_SQL                                                                                                              \
+  "(:s_all = 1 OR i.organisation_id = :s_org OR (:s_auth <> 0 AND EXISTS ("                                                     \
+  " WITH RECURSIVE sub(id) AS (SELECT :s_auth UNION SELECT a.id FROM authorities a JOIN sub ON a.parent_id = sub.id)"          \
+  " SELECT 1 FROM obligations b, json_each(b.to_authorities) j JOIN authorities au ON au.code = json_extract(j.value, '$.authority')" \
+  " WHERE b.incident_id = i.id AND b.from_party = 'operator' AND au.id IN sub)))"
+
+static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v) {
+  int i = sqlite3_bind_parameter_index(s, name);
+  if (i) sqlite3_bind_int64(s, i, v);
+}
+
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v) {
+  int i = sqlite3_bind_parameter_index(s, name);
+  if (i) bind_text(s, i, v);
+}
+
+static void bind_scope(sqlite3_stmt *s, const store_scope *sc) {
+  bind_named_int(s, ":s_all", sc ? sc->all : 0);
+  bind_named_int(s, ":s_org", sc ? sc->organisation_id : 0);
+  bind_named_int(s, ":s_auth", sc ? sc->authority_id : 0);
+}
+
 static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "SELECT i.id, i.ref, o.code AS organisation, i.title, i.category, i.grade, i.reportable, i.status, i.aware_ms, i.drill,"
            " i.created_ms FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
-           " WHERE i.id > ?1 AND (?2 = 0 OR i.organisation_id = ?2) ORDER BY i.id LIMIT ?3",
+           " WHERE i.id > :after AND (:org = 0 OR i.organisation_id = :org) AND (:status IS NULL OR i.status = :status)"
+           " AND (:grade IS NULL OR i.grade = :grade) AND (:cat IS NULL OR i.category = :cat OR i.category LIKE :cat || '%')"
+           " AND " SCOPE_SQL " ORDER BY i.id LIMIT :limit",
            &s, e))
     return -1;
-  sqlite3_bind_int64(s, 1, f->after_id);
-  sqlite3_bind_int64(s, 2, f->organisation_id);
-  sqlite3_bind_int(s, 3, f->limit);
+  bind_named_int(s, ":after", f->after_id);
+  bind_named_int(s, ":org", f->organisation_id);
+  bind_named_text(s, ":status", f->status);
+  bind_named_text(s, ":grade", f->grade);
+  bind_named_text(s, ":cat", f->category);
+  bind_named_int(s, ":limit", f->limit);
+  bind_scope(s, &f->scope);
   return rows_json(st, s, out, e);
 }
 
@@ -420,15 +449,16 @@ static const char OBLIGATION_COLS[] =
     " b.max, b.relative_to, b.due_ms, b.hard, b.policy, b.status, b.met_ms, b.source, b.confidence"
     " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
 
-static int sq_incident_get(store *st, const char *key, json_t **out, cirs_err *e) {
+static int sq_incident_get(store *st, const char *key, const store_scope *scope, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "SELECT i.id, i.ref, o.code AS organisation, o.name AS organisation_name, i.title, i.category, i.grade, i.reportable, i.status,"
            " i.aware_ms, i.occurred_ms, i.handling_end_ms, i.drill, i.created_ms, i.updated_ms"
-           " FROM incidents i JOIN organisations o ON o.id = i.organisation_id WHERE i.ref = ?1 OR CAST(i.id AS TEXT) = ?1",
+           " FROM incidents i JOIN organisations o ON o.id = i.organisation_id WHERE (i.ref = :key OR CAST(i.id AS TEXT) = :key) AND " SCOPE_SQL,
            &s, e))
     return -1;
-  bind_text(s, 1, key);
+  bind_named_text(s, ":key", key);
+  bind_scope(s, scope);
   json_t *rows;
   if (rows_json(st, s, &rows, e)) return -1;
   if (json_array_size(rows) == 0) {
@@ -460,20 +490,98 @@ static int sq_incident_get(store *st, const char *key, json_t **out, cirs_err *e
 }
 
 static int sq_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
-  char sql[1400];
+  char sql[2400];
   snprintf(sql, sizeof sql,
-           "%s WHERE b.id > ?1 AND (?2 = 0 OR i.organisation_id = ?2)"
-           " AND (?3 = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < ?4))"
-           " ORDER BY b.id LIMIT ?5",
+           "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
+           " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
+           " AND " SCOPE_SQL " ORDER BY b.id LIMIT :limit",
            OBLIGATION_COLS);
   sqlite3_stmt *s;
   if (prep(st, sql, &s, e)) return -1;
-  sqlite3_bind_int64(s, 1, f->after_id);
-  sqlite3_bind_int64(s, 2, f->organisation_id);
-  sqlite3_bind_int(s, 3, f->overdue_only);
-  sqlite3_bind_int64(s, 4, f->now_ms);
-  sqlite3_bind_int(s, 5, f->limit);
+  bind_named_int(s, ":after", f->after_id);
+  bind_named_int(s, ":org", f->organisation_id);
+  bind_named_int(s, ":overdue", f->overdue_only);
+  bind_named_int(s, ":now", f->now_ms);
+  bind_named_int(s, ":limit", f->limit);
+  bind_scope(s, &f->scope);
   return rows_json(st, s, out, e);
+}
+
+#define PRINCIPAL_SQL                                                                                                         \
+  "SELECT u.id, u.username, u.name, u.role, u.organisation_id, o.code AS organisation, u.authority_id, a.code AS authority,"      \
+  " a.type AS authority_type, u.disabled"
+
+static int one_row(store *st, sqlite3_stmt *s, const char *what, json_t **out, cirs_err *e) {
+  json_t *rows;
+  if (rows_json(st, s, &rows, e)) return -1;
+  if (json_array_size(rows) == 0) {
+    json_decref(rows);
+    return err_set(e, "not_found", "", what);
+  }
+  *out = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  return 0;
+}
+
+static int sq_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, PRINCIPAL_SQL ", u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id"
+               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE u.username = ?",
+           &s, e))
+    return -1;
+  bind_text(s, 1, username);
+  return one_row(st, s, "user", out, e);
+}
+
+static int sq_principal_by_session(store *st, const char *token_hash, int64_t now_ms, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, PRINCIPAL_SQL ", se.csrf FROM sessions se JOIN users u ON u.id = se.user_id LEFT JOIN organisations o ON o.id = u.organisation_id"
+               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE se.token_hash = ? AND se.expires_ms > ?",
+           &s, e))
+    return -1;
+  bind_text(s, 1, token_hash);
+  sqlite3_bind_int64(s, 2, now_ms);
+  return one_row(st, s, "session", out, e);
+}
+
+static int sq_principal_by_token(store *st, const char *token_hash, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, PRINCIPAL_SQL " FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN organisations o ON o.id = u.organisation_id"
+               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE t.token_hash = ? AND t.revoked_ms IS NULL",
+           &s, e))
+    return -1;
+  bind_text(s, 1, token_hash);
+  return one_row(st, s, "token", out, e);
+}
+
+static int sq_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO sessions(token_hash,user_id,csrf,created_ms,expires_ms) VALUES(?,?,?,?,?)", &s, e)) return -1;
+  bind_text(s, 1, token_hash);
+  sqlite3_bind_int64(s, 2, user_id);
+  bind_text(s, 3, csrf);
+  sqlite3_bind_int64(s, 4, time_now_ms());
+  sqlite3_bind_int64(s, 5, expires_ms);
+  return step_done(st, s, "session", e);
+}
+
+static int sq_session_delete(store *st, const char *token_hash, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "DELETE FROM sessions WHERE token_hash = ?", &s, e)) return -1;
+  bind_text(s, 1, token_hash);
+  return step_done(st, s, "session", e);
+}
+
+static int sq_token_insert(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO api_tokens(token_hash,user_id,name,created_ms) VALUES(?,?,?,?)", &s, e)) return -1;
+  bind_text(s, 1, token_hash);
+  sqlite3_bind_int64(s, 2, user_id);
+  bind_text(s, 3, name);
+  sqlite3_bind_int64(s, 4, time_now_ms());
+  if (step_done(st, s, "token", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
 }
 
 static int sq_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) {
@@ -621,6 +729,12 @@ const store_driver store_sqlite_driver = {
     .obligation_insert = sq_obligation_insert,
     .incident_list = sq_incident_list,
     .incident_get = sq_incident_get,
+    .principal_by_username = sq_principal_by_username,
+    .principal_by_session = sq_principal_by_session,
+    .principal_by_token = sq_principal_by_token,
+    .session_insert = sq_session_insert,
+    .session_delete = sq_session_delete,
+    .token_insert = sq_token_insert,
     .obligation_list = sq_obligation_list,
     .event_append = sq_event_append,
     .event_scan = sq_event_scan,

@@ -31,7 +31,21 @@ int store_incident_insert(store *st, model_incident *inc, cirs_err *e) { return 
 int store_report_insert(store *st, model_report *r, cirs_err *e) { return st->drv->report_insert(st, r, e); }
 int store_obligation_insert(store *st, model_obligation *o, cirs_err *e) { return st->drv->obligation_insert(st, o, e); }
 int store_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->incident_list(st, f, out, e); }
-int store_incident_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->incident_get(st, id_or_ref, out, e); }
+int store_incident_get(store *st, const char *id_or_ref, const store_scope *scope, json_t **out, cirs_err *e) {
+  return st->drv->incident_get(st, id_or_ref, scope, out, e);
+}
+int store_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e) { return st->drv->principal_by_username(st, username, out, e); }
+int store_principal_by_session(store *st, const char *token_hash, int64_t now_ms, json_t **out, cirs_err *e) {
+  return st->drv->principal_by_session(st, token_hash, now_ms, out, e);
+}
+int store_principal_by_token(store *st, const char *token_hash, json_t **out, cirs_err *e) { return st->drv->principal_by_token(st, token_hash, out, e); }
+int store_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e) {
+  return st->drv->session_insert(st, token_hash, user_id, csrf, expires_ms, e);
+}
+int store_session_delete(store *st, const char *token_hash, cirs_err *e) { return st->drv->session_delete(st, token_hash, e); }
+int store_token_insert(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e) {
+  return st->drv->token_insert(st, token_hash, user_id, name, id, e);
+}
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->obligation_list(st, f, out, e); }
 int store_event_append(store *st, model_event *ev, cirs_err *e) { return st->drv->event_append(st, ev, e); }
 int store_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) { return st->drv->event_scan(st, fn, ctx, e); }

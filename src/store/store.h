@@ -47,8 +47,17 @@ int store_incident_insert(store *st, model_incident *inc, cirs_err *e); /* fills
 int store_report_insert(store *st, model_report *r, cirs_err *e);       /* fills id and version */
 int store_obligation_insert(store *st, model_obligation *o, cirs_err *e);
 
+/* Who may see what. Exactly one of the three grants access; all zero = nothing. */
+typedef struct store_scope {
+  int all;                 /* every incident (CLI on the database file, national emergency office) */
+  int64_t organisation_id; /* an operator: its own organisation's incidents */
+  int64_t authority_id;    /* an authority: incidents routed to it or to any authority below it */
+} store_scope;
+
 typedef struct store_filter {
+  store_scope scope;       /* what the caller may see */
   int64_t organisation_id; /* 0 = any */
+  const char *status, *grade, *category; /* NULL = any */
   int64_t after_id;        /* cursor: rows with id > after_id; 0 = from the start */
   int limit;               /* 1..STORE_LIST_MAX */
   int overdue_only;        /* obligations: pending with due_ms < now_ms, or status overdue */
@@ -59,10 +68,19 @@ typedef struct store_filter {
  * category, grade, reportable, status, aware_at_ms, created_ms}. */
 int store_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e);
 /* One incident by id or ref, with "reports" (all versions, oldest first) and "obligations". */
-int store_incident_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+int store_incident_get(store *st, const char *id_or_ref, const store_scope *scope, json_t **out, cirs_err *e);
 /* Obligations joined with their incident: {id, incident_id, ref, regime, route, kind, from, to, to_authorities,
  * max, relative_to, due_ms, hard, policy, status, source, confidence}. */
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e);
+
+/* Accounts. A principal is {id, username, name, role, organisation_id, organisation, authority_id, authority,
+ * authority_type, disabled}; by_username adds password_hash, by_session adds csrf. not_found when none. */
+int store_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e);
+int store_principal_by_session(store *st, const char *token_hash, int64_t now_ms, json_t **out, cirs_err *e);
+int store_principal_by_token(store *st, const char *token_hash, json_t **out, cirs_err *e);
+int store_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e);
+int store_session_delete(store *st, const char *token_hash, cirs_err *e);
+int store_token_insert(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e);
 
 /* The event log. Append computes the chain hash from the previous row (or the purge anchor). */
 int store_event_append(store *st, model_event *ev, cirs_err *e);

@@ -1,0 +1,51 @@
+/* server.h — the HTTP server: libmicrohttpd with a thread pool on epoll, request bodies collected up to a
+ * limit, one request id and one logfmt log line per request, graceful stop on SIGTERM/SIGINT.
+ * It knows nothing of the API: it hands each complete request to one handler function. */
+#ifndef CIRS_SERVER_H
+#define CIRS_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define HTTP_BODY_MAX (1024 * 1024) /* largest request body */
+#define HTTP_COOKIE_MAX 300
+
+typedef struct http_request {
+  const char *method;  /* "GET" */
+  const char *path;    /* "/api/v1/incidents" (no query string) */
+  const char *body;    /* NUL-terminated; "" when none */
+  size_t body_len;
+  char req_id[24];     /* also sent back as X-Request-Id */
+  void *conn;          /* the libmicrohttpd connection, for the accessors below */
+} http_request;
+
+typedef struct http_response {
+  int status;                  /* HTTP status; 0 = not handled (404) */
+  json_t *json;                /* body (owned, freed by the server), or NULL */
+  const char *raw;             /* or a static/borrowed raw body ... */
+  size_t raw_len;
+  const char *content_type;    /* ... with its type */
+  char cookie[HTTP_COOKIE_MAX];/* Set-Cookie value, or "" */
+  char user[64];               /* who made the request, for the log line */
+} http_response;
+
+typedef void (*http_handler)(void *app, const http_request *rq, http_response *rs);
+
+/* Request accessors (NULL when absent). */
+const char *http_header(const http_request *rq, const char *name);
+const char *http_query(const http_request *rq, const char *name);
+const char *http_cookie(const http_request *rq, const char *name);
+
+typedef struct http_config {
+  const char *listen; /* "127.0.0.1:8080" */
+  int workers;        /* thread pool size */
+} http_config;
+
+/* Serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight and returns 0.
+ * Returns -1 (after printing why) when the server cannot start. */
+int http_serve(const http_config *cfg, http_handler fn, void *app);
+
+/* One logfmt line on stderr: "ts=... level=info msg=..." followed by the given key=value text. */
+void http_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
