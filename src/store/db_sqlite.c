@@ -118,6 +118,19 @@ static int rows_json(store *st, sqlite3_stmt *s, json_t **out, cirs_err *e) {
   return 0;
 }
 
+/* The single row of a prepared statement as an object; not_found (field, what) when there is none. */
+static int one_row(store *st, sqlite3_stmt *s, const char *field, const char *what, json_t **out, cirs_err *e) {
+  json_t *rows;
+  if (rows_json(st, s, &rows, e)) return -1;
+  if (json_array_size(rows) == 0) {
+    json_decref(rows);
+    return err_set(e, "not_found", field, what);
+  }
+  *out = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  return 0;
+}
+
 static int sq_schema_version(store *st) {
   sqlite3_stmt *s;
   int v = -1;
@@ -268,15 +281,7 @@ static int sq_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
   if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email FROM organisations WHERE code = ?", &s, e))
     return -1;
   bind_text(s, 1, code);
-  json_t *rows;
-  if (rows_json(st, s, &rows, e)) return -1;
-  if (json_array_size(rows) == 0) {
-    json_decref(rows);
-    return err_set(e, "not_found", "org", code);
-  }
-  *out = json_incref(json_array_get(rows, 0));
-  json_decref(rows);
-  return 0;
+  return one_row(st, s, "org", code, out, e);
 }
 
 static int sq_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
@@ -459,14 +464,8 @@ static int sq_incident_get(store *st, const char *key, const store_scope *scope,
     return -1;
   bind_named_text(s, ":key", key);
   bind_scope(s, scope);
-  json_t *rows;
-  if (rows_json(st, s, &rows, e)) return -1;
-  if (json_array_size(rows) == 0) {
-    json_decref(rows);
-    return err_set(e, "not_found", "id", key);
-  }
-  json_t *inc = json_incref(json_array_get(rows, 0));
-  json_decref(rows);
+  json_t *inc;
+  if (one_row(st, s, "id", key, &inc, e)) return -1;
   json_int_t id = json_integer_value(json_object_get(inc, "id"));
   json_t *reports, *obls;
   if (prep(st,
@@ -511,18 +510,6 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   "SELECT u.id, u.username, u.name, u.role, u.organisation_id, o.code AS organisation, u.authority_id, a.code AS authority,"      \
   " a.type AS authority_type, u.disabled"
 
-static int one_row(store *st, sqlite3_stmt *s, const char *what, json_t **out, cirs_err *e) {
-  json_t *rows;
-  if (rows_json(st, s, &rows, e)) return -1;
-  if (json_array_size(rows) == 0) {
-    json_decref(rows);
-    return err_set(e, "not_found", "", what);
-  }
-  *out = json_incref(json_array_get(rows, 0));
-  json_decref(rows);
-  return 0;
-}
-
 static int sq_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, PRINCIPAL_SQL ", u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id"
@@ -530,7 +517,7 @@ static int sq_principal_by_username(store *st, const char *username, json_t **ou
            &s, e))
     return -1;
   bind_text(s, 1, username);
-  return one_row(st, s, "user", out, e);
+  return one_row(st, s, "", "user", out, e);
 }
 
 static int sq_principal_by_session(store *st, const char *token_hash, int64_t now_ms, json_t **out, cirs_err *e) {
@@ -541,7 +528,7 @@ static int sq_principal_by_session(store *st, const char *token_hash, int64_t no
     return -1;
   bind_text(s, 1, token_hash);
   sqlite3_bind_int64(s, 2, now_ms);
-  return one_row(st, s, "session", out, e);
+  return one_row(st, s, "", "session", out, e);
 }
 
 static int sq_principal_by_token(store *st, const char *token_hash, json_t **out, cirs_err *e) {
@@ -551,7 +538,7 @@ static int sq_principal_by_token(store *st, const char *token_hash, json_t **out
            &s, e))
     return -1;
   bind_text(s, 1, token_hash);
-  return one_row(st, s, "token", out, e);
+  return one_row(st, s, "", "token", out, e);
 }
 
 static int sq_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e) {
