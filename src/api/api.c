@@ -14,6 +14,8 @@
 #include "../store/store.h"
 
 #define MAX_CONNS 256
+#define QUERY_ENUM_MAX 20     /* status, grade (UTF-8: 特别重大 is 12 bytes) */
+#define QUERY_CATEGORY_MAX 16 /* a GB/T 20986 code */
 
 /* --- per-thread store connections ---------------------------------------------------------------------------- */
 
@@ -300,8 +302,8 @@ static int h_incident_list(hctx *h) {
   long long limit, after;
   const char *status, *grade, *category;
   if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
-      query_str(h->rq, h->rs, "status", 20, &status) || query_str(h->rq, h->rs, "grade", 20, &grade) ||
-      query_str(h->rq, h->rs, "category", 16, &category))
+      query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &status) || query_str(h->rq, h->rs, "grade", QUERY_ENUM_MAX, &grade) ||
+      query_str(h->rq, h->rs, "category", QUERY_CATEGORY_MAX, &category))
     return -1;
   store_filter f = {.scope = scope_of(h->c), .after_id = after, .limit = (int)limit, .status = status, .grade = grade, .category = category,
                     .now_ms = time_now_ms()};

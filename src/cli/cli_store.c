@@ -57,7 +57,16 @@ static int parse(int argc, char **argv, dbopts *o, const int *allowed, const cha
     case O_JSON: o->json = 1; break;
     case O_DEMO: o->demo = 1; break;
     case O_OVERDUE: o->overdue = 1; break;
-    case O_AFTER: o->after = optarg; break;
+    case O_AFTER: {
+      char *end;
+      long long v = strtoll(optarg, &end, 10);
+      if (!*optarg || *end || v < 0) {
+        fputs(L("cirs: --after 应为非负整数（上一页最后一个 id）\n", "cirs: --after must be a non-negative integer (the last id of the previous page)\n"), stderr);
+        return -1;
+      }
+      o->after = optarg;
+      break;
+    }
     case O_BEFORE: o->before = optarg; break;
     case O_PASSWORD: o->demo_password = optarg; break;
     case O_LIMIT:

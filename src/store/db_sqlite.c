@@ -510,35 +510,33 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   "SELECT u.id, u.username, u.name, u.role, u.organisation_id, o.code AS organisation, u.authority_id, a.code AS authority,"      \
   " a.type AS authority_type, u.disabled"
 
-static int sq_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e) {
+/* One principal: `extra` adds columns, `from_where` names the tables after u/o/a and the condition on ?1 (text)
+ * and ?2 (integer, when has_int). */
+static int principal(store *st, const char *extra, const char *from_where, const char *key, int has_int, int64_t n, const char *what,
+                     json_t **out, cirs_err *e) {
+  char sql[1024];
+  snprintf(sql, sizeof sql, PRINCIPAL_SQL "%s %s", extra, from_where);
   sqlite3_stmt *s;
-  if (prep(st, PRINCIPAL_SQL ", u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id"
-               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE u.username = ?",
-           &s, e))
-    return -1;
-  bind_text(s, 1, username);
-  return one_row(st, s, "", "user", out, e);
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, key);
+  if (has_int) sqlite3_bind_int64(s, 2, n);
+  return one_row(st, s, "", what, out, e);
+}
+
+#define PRINCIPAL_JOINS " LEFT JOIN organisations o ON o.id = u.organisation_id LEFT JOIN authorities a ON a.id = u.authority_id"
+
+static int sq_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e) {
+  return principal(st, ", u.password_hash", "FROM users u" PRINCIPAL_JOINS " WHERE u.username = ?1", username, 0, 0, "user", out, e);
 }
 
 static int sq_principal_by_session(store *st, const char *token_hash, int64_t now_ms, json_t **out, cirs_err *e) {
-  sqlite3_stmt *s;
-  if (prep(st, PRINCIPAL_SQL ", se.csrf FROM sessions se JOIN users u ON u.id = se.user_id LEFT JOIN organisations o ON o.id = u.organisation_id"
-               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE se.token_hash = ? AND se.expires_ms > ?",
-           &s, e))
-    return -1;
-  bind_text(s, 1, token_hash);
-  sqlite3_bind_int64(s, 2, now_ms);
-  return one_row(st, s, "", "session", out, e);
+  return principal(st, ", se.csrf", "FROM sessions se JOIN users u ON u.id = se.user_id" PRINCIPAL_JOINS
+                   " WHERE se.token_hash = ?1 AND se.expires_ms > ?2", token_hash, 1, now_ms, "session", out, e);
 }
 
 static int sq_principal_by_token(store *st, const char *token_hash, json_t **out, cirs_err *e) {
-  sqlite3_stmt *s;
-  if (prep(st, PRINCIPAL_SQL " FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN organisations o ON o.id = u.organisation_id"
-               " LEFT JOIN authorities a ON a.id = u.authority_id WHERE t.token_hash = ? AND t.revoked_ms IS NULL",
-           &s, e))
-    return -1;
-  bind_text(s, 1, token_hash);
-  return one_row(st, s, "", "token", out, e);
+  return principal(st, "", "FROM api_tokens t JOIN users u ON u.id = t.user_id" PRINCIPAL_JOINS
+                   " WHERE t.token_hash = ?1 AND t.revoked_ms IS NULL", token_hash, 0, 0, "token", out, e);
 }
 
 static int sq_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e) {

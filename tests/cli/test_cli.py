@@ -195,6 +195,7 @@ def test_incident_list_pages(demo_db, tmp_path):
     assert [x["title"] for x in p3["items"]] == ["事件 4"] and p3["next_after"] is None
     assert cirs("incident", "list", "--db", demo_db, "--org", "shanxi-grid", "--json").json()["items"] == []
     assert cirs("incident", "list", "--db", demo_db, "--limit", "0").code == 2
+    assert cirs("incident", "list", "--db", demo_db, "--after", "abc").code == 2
     assert cirs("incident", "show", "--db", demo_db, "999").code == 2
 
 
