@@ -569,6 +569,27 @@ static int sq_token_insert(store *st, const char *token_hash, int64_t user_id, c
   return 0;
 }
 
+static int sq_token_revoke(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, now_ms);
+  if (step_done(st, s, "token", e)) return -1;
+  if (sqlite3_changes(DB(st)) == 0) return err_set(e, "not_found", "id", L("没有这个有效令牌", "no such active token"));
+  if (prep(st, "SELECT t.id, u.username, t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  return one_row(st, s, "id", "token", out, e);
+}
+
+static int sq_token_list(store *st, const char *username, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT t.id, u.username, t.name, t.created_ms, t.revoked_ms FROM api_tokens t JOIN users u ON u.id = t.user_id"
+               " WHERE ?1 IS NULL OR u.username = ?1 ORDER BY t.id", &s, e))
+    return -1;
+  bind_text(s, 1, username);
+  return rows_json(st, s, out, e);
+}
+
 static int sq_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT last_purged_id, last_purged_hash FROM chain_anchor WHERE id = 1", &s, e)) return -1;
@@ -720,6 +741,8 @@ const store_driver store_sqlite_driver = {
     .session_insert = sq_session_insert,
     .session_delete = sq_session_delete,
     .token_insert = sq_token_insert,
+    .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
     .obligation_list = sq_obligation_list,
     .event_append = sq_event_append,
     .event_scan = sq_event_scan,

@@ -46,6 +46,8 @@ int store_session_delete(store *st, const char *token_hash, cirs_err *e) { retur
 int store_token_insert(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e) {
   return st->drv->token_insert(st, token_hash, user_id, name, id, e);
 }
+int store_token_revoke(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e) { return st->drv->token_revoke(st, id, now_ms, out, e); }
+int store_token_list(store *st, const char *username, json_t **out, cirs_err *e) { return st->drv->token_list(st, username, out, e); }
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->obligation_list(st, f, out, e); }
 int store_event_append(store *st, model_event *ev, cirs_err *e) { return st->drv->event_append(st, ev, e); }
 int store_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) { return st->drv->event_scan(st, fn, ctx, e); }

@@ -81,6 +81,11 @@ int store_principal_by_token(store *st, const char *token_hash, json_t **out, ci
 int store_session_insert(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e);
 int store_session_delete(store *st, const char *token_hash, cirs_err *e);
 int store_token_insert(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e);
+/* Revokes token `id` (sets revoked_ms; not_found when there is no such unrevoked token). Fills *out with
+ * {id, username, name} of the revoked token. */
+int store_token_revoke(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e);
+/* Tokens of `username` (NULL = every user): [{id, username, name, created_ms, revoked_ms}] by id. Never the hash. */
+int store_token_list(store *st, const char *username, json_t **out, cirs_err *e);
 
 /* The event log. Append computes the chain hash from the previous row (or the purge anchor). */
 int store_event_append(store *st, model_event *ev, cirs_err *e);

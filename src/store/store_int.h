@@ -29,6 +29,8 @@ typedef struct store_driver {
   int (*session_insert)(store *st, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires_ms, cirs_err *e);
   int (*session_delete)(store *st, const char *token_hash, cirs_err *e);
   int (*token_insert)(store *st, const char *token_hash, int64_t user_id, const char *name, int64_t *id, cirs_err *e);
+  int (*token_revoke)(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e);
+  int (*token_list)(store *st, const char *username, json_t **out, cirs_err *e);
   int (*obligation_list)(store *st, const store_filter *f, json_t **out, cirs_err *e);
   int (*event_append)(store *st, model_event *ev, cirs_err *e);
   int (*event_scan)(store *st, store_event_fn fn, void *ctx, cirs_err *e);
