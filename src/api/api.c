@@ -7,15 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../auth/auth.h"
+#include "../common/embedded.h"
 #include "../common/timeutil.h"
 #include "../model/commands.h"
+#include "../audit/chain.h"
 #include "../store/store.h"
+#include "../store/writer.h"
+#include "guard.h"
 
 #define MAX_CONNS 256
 #define QUERY_ENUM_MAX 20     /* status, grade (UTF-8: 特别重大 is 12 bytes) */
 #define QUERY_CATEGORY_MAX 16 /* a GB/T 20986 code */
+#define QUERY_Q_MAX 200       /* full-text query, bytes */
+#define QUERY_TIME_MAX 40     /* RFC 3339 */
+#define JSON_DEPTH_MAX 16     /* nesting of request bodies */
+#define JSON_ARRAY_MAX 1000   /* elements of any array in a body */
+#define JSON_NODES_MAX 20000  /* values in one body */
+#define IDEM_KEY_MAX 128
+#define IDEM_KEEP_MS (24LL * 3600 * 1000) /* retries within a day get the first answer */
+#define CLEANUP_EVERY_MS (10LL * 60 * 1000)
+#define ACCESS_FLUSH_MS 1000  /* access-log entries wait at most this long in memory ... */
+#define ACCESS_FLUSH_N 500    /* ... or until this many are queued */
 
 /* --- per-thread store connections ---------------------------------------------------------------------------- */
 
@@ -33,13 +48,6 @@ static store *thread_store(const api_ctx *ctx, cirs_err *e) {
   return tl_store;
 }
 
-void api_shutdown(void) {
-  pthread_mutex_lock(&stores_lock);
-  for (int i = 0; i < nstores; i++) store_close(all_stores[i]);
-  nstores = 0;
-  pthread_mutex_unlock(&stores_lock);
-}
-
 /* --- responses ------------------------------------------------------------------------------------------------ */
 
 static int status_of(const char *code) {
@@ -47,7 +55,8 @@ static int status_of(const char *code) {
     const char *code;
     int status;
   } map[] = {{"unauthenticated", 401}, {"forbidden", 403}, {"not_found", 404}, {"conflict", 409}, {"too_large", 413},
-             {"unsupported_media_type", 415}, {"db_error", 500}, {"internal", 500}, {"io_error", 500}, {"rules_invalid", 500}};
+             {"unsupported_media_type", 415}, {"rate_limited", 429}, {"unavailable", 503},
+             {"method_not_allowed", 405}, {"idempotency_mismatch", 422}, {"db_error", 500}, {"internal", 500}, {"io_error", 500}, {"rules_invalid", 500}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (!strcmp(map[i].code, code)) return map[i].status;
   return 400;
@@ -122,6 +131,30 @@ static store_scope scope_of(const caller *c) {
 
 /* --- request helpers ------------------------------------------------------------------------------------------ */
 
+/* Checks the shape limits of a parsed body: nesting, array sizes, number of values. Returns NULL when within
+ * them, else which limit, with the path of the offending value in `where`. */
+static const char *json_limits(const json_t *j, int depth, size_t *nodes, char *where, size_t n) {
+  if (++*nodes > JSON_NODES_MAX) return "20000 values";
+  if (depth > JSON_DEPTH_MAX) return "nesting 16";
+  size_t len = strlen(where), i;
+  const char *k, *bad = NULL;
+  json_t *v;
+  if (json_is_array(j)) {
+    if (json_array_size(j) > JSON_ARRAY_MAX) return "1000 elements";
+    json_array_foreach(j, i, v) {
+      snprintf(where + len, n - len, "[%zu]", i);
+      if ((bad = json_limits(v, depth + 1, nodes, where, n))) return bad;
+    }
+  } else if (json_is_object(j)) {
+    json_object_foreach((json_t *)j, k, v) {
+      snprintf(where + len, n - len, "%s%.60s", len ? "." : "", k);
+      if ((bad = json_limits(v, depth + 1, nodes, where, n))) return bad;
+    }
+  }
+  where[len] = 0;
+  return NULL;
+}
+
 /* Parses a JSON object body; checks the content type. NULL with the response set on failure. */
 static json_t *body_object(const http_request *rq, http_response *rs) {
   const char *ct = http_header(rq, "Content-Type");
@@ -142,6 +175,16 @@ static json_t *body_object(const http_request *rq, http_response *rs) {
   if (!json_is_object(j)) {
     json_decref(j);
     fail(rs, "wrong_type", "", "请求体应为 JSON 对象", "the body must be a JSON object");
+    return NULL;
+  }
+  size_t nodes = 0;
+  char where[ERR_FIELD_MAX] = "";
+  const char *what = json_limits(j, 0, &nodes, where, sizeof where);
+  if (what) {
+    json_decref(j);
+    cirs_err e;
+    err_set(&e, "too_large", where, what);
+    api_error(rs, &e);
     return NULL;
   }
   return j;
@@ -181,11 +224,12 @@ static int query_int(const http_request *rq, http_response *rs, const char *name
 
 typedef struct hctx {
   const api_ctx *ctx;
-  store *st;
+  store *st;          /* the worker's reading connection; for write routes, the writer's connection */
   caller *c;
   const http_request *rq;
   http_response *rs;
-  const char *param; /* the {id} of the path, if any */
+  const char *param;  /* the {id} of the path, if any */
+  json_t *body;       /* parsed body of routes that take one (borrowed) */
 } hctx;
 
 static int h_healthz(hctx *h) {
@@ -194,143 +238,418 @@ static int h_healthz(hctx *h) {
 
 static int h_openapi(hctx *h) { return ok(h->rs, 200, api_openapi()); }
 
-static int event_tx(store *st, const char *actor, const char *type, int64_t user_id, json_t *payload, cirs_err *e) {
-  model_event ev = {0, time_now_ms(), actor, type, "user", user_id, payload};
-  int rc = store_event_append(st, &ev, e);
-  json_decref(payload);
-  return rc;
+static int user_event(store *st, const char *actor, const char *type, int64_t user_id, json_t *payload, cirs_err *e) {
+  return model_event_add(st, actor, type, "user", user_id, payload, e);
 }
 
+/* Login's writes run on the writer; the password check (argon2id, tens of ms) stays on the worker. */
+typedef struct login_job {
+  const char *user, *req_id, *addr;
+  int64_t uid;
+  int good;
+  char hash[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX];
+} login_job;
+
+static int login_write(store *st, void *arg, cirs_err *e) {
+  login_job *j = arg;
+  if (!j->good)
+    return user_event(st, j->user, "user.login_failed", j->uid, json_pack("{s:s, s:s, s:s}", "username", j->user, "req_id", j->req_id, "addr", j->addr), e);
+  return store_session_insert(st, j->hash, j->uid, j->csrf, time_now_ms() + API_SESSION_TTL_MS, e) ||
+                 user_event(st, j->user, "user.login", j->uid, json_pack("{s:s, s:s, s:s}", "method", "password", "req_id", j->req_id, "addr", j->addr), e)
+             ? -1
+             : 0;
+}
+
+static limiter *login_limiter, *tip_limiter;
+
 static int h_login(hctx *h) {
-  json_t *b = body_object(h->rq, h->rs);
-  if (!b) return -1;
+  json_t *b = h->body;
   const char *user = json_string_value(json_object_get(b, "username")), *pw = json_string_value(json_object_get(b, "password"));
-  if (!user || !*user || strlen(user) > MODEL_CODE_MAX) {
-    json_decref(b);
-    return fail(h->rs, "missing_field", "username", "需要用户名", "username required");
+  const char *k;
+  json_t *v;
+  json_object_foreach(b, k, v) if (strcmp(k, "username") && strcmp(k, "password")) {
+    cirs_err e;
+    err_set(&e, "unknown_field", k, k);
+    return api_error(h->rs, &e);
   }
-  if (!pw || !*pw || strlen(pw) > AUTH_PASSWORD_MAX) {
-    json_decref(b);
-    return fail(h->rs, "missing_field", "password", "需要密码", "password required");
+  if (!user || !*user || strlen(user) > MODEL_CODE_MAX) return fail(h->rs, "missing_field", "username", "需要用户名", "username required");
+  if (!pw || !*pw || strlen(pw) > AUTH_PASSWORD_MAX) return fail(h->rs, "missing_field", "password", "需要密码", "password required");
+  char key[160];
+  snprintf(key, sizeof key, "%s|%s", h->rq->addr, user);
+  int wait = limiter_blocked(login_limiter, key, time_now_ms());
+  if (wait) {
+    h->rs->retry_after = wait;
+    return fail(h->rs, "rate_limited", "username", "登录失败次数过多，请稍后再试", "too many failed logins; try again later");
   }
   json_t *p = NULL;
   cirs_err e = {0};
   int found = store_principal_by_username(h->st, user, &p, &e) == 0;
-  int good = auth_password_verify(found ? json_string_value(json_object_get(p, "password_hash")) : NULL, pw) && found &&
-             !json_integer_value(json_object_get(p, "disabled"));
-  if (!good) {
-    /* Record the failure (who tried which name, from the request id); same answer whether the name exists or not. */
-    if (!store_begin(h->st, &e) && !event_tx(h->st, user, "user.login_failed", found ? json_integer_value(json_object_get(p, "id")) : 0,
-                                             json_pack("{s:s, s:s}", "username", user, "req_id", h->rq->req_id), &e))
-      store_commit(h->st, &e);
-    else store_rollback(h->st);
+  login_job j = {user, h->rq->req_id, h->rq->addr, found ? json_integer_value(json_object_get(p, "id")) : 0, 0, "", ""};
+  j.good = auth_password_verify(found ? json_string_value(json_object_get(p, "password_hash")) : NULL, pw) && found &&
+           !json_integer_value(json_object_get(p, "disabled"));
+  char token[AUTH_TOKEN_HEX];
+  if (j.good) {
+    auth_random_hex(token, 32);
+    auth_random_hex(j.csrf, 32);
+    auth_token_hash(token, j.hash);
+  }
+  int rc = writer_run(login_write, &j, &e);
+  if (!j.good) {
+    /* Same answer whether the name exists or not; the failure is recorded and counted against the address. */
+    limiter_hit(login_limiter, key, time_now_ms());
     json_decref(p);
-    json_decref(b);
     return fail(h->rs, "unauthenticated", "password", "用户名或密码错误", "wrong username or password");
   }
-  char token[AUTH_TOKEN_HEX], hash[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX];
-  auth_random_hex(token, 32);
-  auth_random_hex(csrf, 32);
-  auth_token_hash(token, hash);
-  int64_t uid = json_integer_value(json_object_get(p, "id"));
-  if (store_begin(h->st, &e) || store_session_insert(h->st, hash, uid, csrf, time_now_ms() + API_SESSION_TTL_MS, &e) ||
-      event_tx(h->st, user, "user.login", uid, json_pack("{s:s, s:s}", "method", "password", "req_id", h->rq->req_id), &e) ||
-      store_commit(h->st, &e)) {
-    store_rollback(h->st);
-    api_error(h->rs, &e);
-  } else {
-    snprintf(h->rs->cookie, sizeof h->rs->cookie, "cirs_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", token,
-             API_SESSION_TTL_MS / 1000);
-    json_object_del(p, "password_hash");
-    json_object_del(p, "disabled");
-    snprintf(h->rs->user, sizeof h->rs->user, "%s", user);
-    ok(h->rs, 201, json_pack("{s:O, s:s}", "user", p, "csrf_token", csrf));
+  if (rc) {
+    json_decref(p);
+    return api_error(h->rs, &e);
   }
+  snprintf(h->rs->cookie, sizeof h->rs->cookie, "cirs_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", token, API_SESSION_TTL_MS / 1000);
+  json_object_del(p, "password_hash");
+  json_object_del(p, "disabled");
+  snprintf(h->rs->user, sizeof h->rs->user, "%s", user);
+  ok(h->rs, 201, json_pack("{s:O, s:s}", "user", p, "csrf_token", j.csrf));
   json_decref(p);
-  json_decref(b);
   return 0;
 }
 
 static int h_whoami(hctx *h) {
   json_t *u = json_deep_copy(h->c->p);
-  json_t *csrf = json_object_get(u, "csrf");
-  json_t *out = json_pack("{s:O, s:O?}", "user", u, "csrf_token", csrf);
+  json_t *csrf = json_incref(json_object_get(u, "csrf"));
   json_object_del(u, "csrf");
   json_object_del(u, "disabled");
-  json_object_del(json_object_get(out, "user"), "csrf");
-  json_object_del(json_object_get(out, "user"), "disabled");
-  json_decref(u);
-  return ok(h->rs, 200, out);
+  return ok(h->rs, 200, json_pack("{s:o, s:o?}", "user", u, "csrf_token", csrf));
 }
 
 static int h_logout(hctx *h) {
   cirs_err e = {0};
   if (!h->c->via_cookie) return fail(h->rs, "bad_value", "cirs_session", "没有可注销的浏览器会话", "no browser session to end");
-  if (store_begin(h->st, &e) || store_session_delete(h->st, h->c->token_hash, &e) ||
-      event_tx(h->st, pstr(h->c, "username"), "user.logout", pint(h->c, "id"), json_pack("{s:s}", "req_id", h->rq->req_id), &e) ||
-      store_commit(h->st, &e)) {
-    store_rollback(h->st);
+  if (store_session_delete(h->st, h->c->token_hash, &e) ||
+      user_event(h->st, pstr(h->c, "username"), "user.logout", pint(h->c, "id"), json_pack("{s:s}", "req_id", h->rq->req_id), &e))
     return api_error(h->rs, &e);
-  }
   snprintf(h->rs->cookie, sizeof h->rs->cookie, "cirs_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
   h->rs->status = 204;
   return 0;
 }
 
 static int h_assess(hctx *h) {
-  json_t *b = body_object(h->rq, h->rs), *out = NULL;
-  if (!b) return -1;
+  json_t *out = NULL;
   cirs_err e = {0};
   rules_opts o = {RULES_NO_TIME};
-  int rc = rules_assess(h->ctx->rules, b, &o, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 200, out);
-  json_decref(b);
-  return rc;
+  return rules_assess(h->ctx->rules, h->body, &o, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 200, out);
 }
 
+static int is_role(const caller *c, const char *role) { return c->p && !strcmp(pstr(c, "role"), role); }
+
+/* Initial report. Operators file for their own organisation; a duty officer enters a phone/fax/in-person report
+ * on an operator's behalf (its `organisation` and `channel` are then required, and the operator must be within
+ * the officer's jurisdiction). */
 static int h_incident_create(hctx *h) {
-  json_t *b = body_object(h->rq, h->rs), *out = NULL;
-  if (!b) return -1;
+  json_t *doc = h->body, *out = NULL;
   cirs_err e = {0};
-  int rc = model_report_submit(h->st, h->ctx->rules, pstr(h->c, "organisation"), b, pstr(h->c, "username"), "api", &out, &e)
-               ? api_error(h->rs, &e)
-               : ok(h->rs, 201, out);
-  json_decref(b);
-  return rc;
+  const char *org = pstr(h->c, "organisation"), *channel = "api";
+  int duty = is_role(h->c, "duty_officer");
+  json_t *copy = NULL;
+  if (duty) {
+    static const char *const channels[] = {"phone", "fax", "in_person", "email", NULL};
+    org = json_string_value(json_object_get(doc, "organisation"));
+    channel = json_string_value(json_object_get(doc, "channel"));
+    if (!org || !*org || strlen(org) > MODEL_CODE_MAX)
+      return fail(h->rs, "missing_field", "organisation", "代为录入须注明报告单位（运营者代码）", "entry on an operator's behalf needs its organisation code");
+    int okc = 0;
+    for (const char *const *c = channels; channel && *c; c++) okc |= !strcmp(*c, channel);
+    if (!okc) return fail(h->rs, "bad_value", "channel", "channel 应为 phone、fax、in_person 或 email", "channel must be phone, fax, in_person or email");
+    copy = json_deep_copy(doc);
+    json_object_del(copy, "organisation");
+    json_object_del(copy, "channel");
+    doc = copy;
+  } else if (json_object_get(doc, "organisation") || json_object_get(doc, "channel")) {
+    return fail(h->rs, "unknown_field", json_object_get(doc, "organisation") ? "organisation" : "channel", "只有值班员代为录入时可指定",
+                "only a duty officer entering a report on an operator's behalf sets this");
+  }
+  int lvl = store_level(h->st);
+  int rc = model_report_submit(h->st, h->ctx->rules, org, doc, pstr(h->c, "username"), channel, &out, &e);
+  json_decref(copy);
+  if (rc) {
+    if (duty && !strcmp(e.code, "not_found") && !strcmp(e.field, "org")) return fail(h->rs, "not_found", "organisation", "没有这个运营者", "no such operator");
+    return api_error(h->rs, &e);
+  }
+  if (duty) {
+    /* The officer may enter reports only for operators whose reports reach the officer's authority. */
+    store_scope sc = scope_of(h->c);
+    json_t *inc;
+    if (store_incident_get(h->st, json_string_value(json_object_get(out, "ref")), &sc, &inc, &e)) {
+      json_decref(out);
+      store_unwind(h->st, lvl);
+      return fail(h->rs, "forbidden", "organisation", "该运营者不在本机关管辖范围内", "this operator is outside your authority's jurisdiction");
+    }
+    json_decref(inc);
+    json_object_set_new(out, "entered_by", json_string(pstr(h->c, "username")));
+    json_object_set_new(out, "channel", json_string(channel));
+  }
+  return ok(h->rs, 201, out);
+}
+
+static int query_time(const http_request *rq, http_response *rs, const char *name, int64_t *out) {
+  const char *v;
+  *out = 0;
+  if (query_str(rq, rs, name, QUERY_TIME_MAX, &v)) return -1;
+  if (v && time_parse_rfc3339(v, out, NULL)) {
+    cirs_err e;
+    err_set(&e, "bad_time", name, v);
+    return api_error(rs, &e);
+  }
+  return 0;
+}
+
+static int query_bool(const http_request *rq, http_response *rs, const char *name, int *out) {
+  const char *v = http_query(rq, name);
+  *out = 0;
+  if (!v) return 0;
+  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+  else if (strcmp(v, "false") && strcmp(v, "0")) {
+    char f[64];
+    snprintf(f, sizeof f, "%s", name);
+    return fail(rs, "bad_value", f, "应为 true 或 false", "true or false expected");
+  }
+  return 0;
+}
+
+static int query_drill(const http_request *rq, http_response *rs, int *out) {
+  const char *v = http_query(rq, "drill");
+  *out = 0;
+  if (!v || !strcmp(v, "any")) return 0;
+  if (!strcmp(v, "false") || !strcmp(v, "real")) *out = 1;
+  else if (!strcmp(v, "true") || !strcmp(v, "only")) *out = 2;
+  else return fail(rs, "bad_value", "drill", "drill 应为 any、real 或 only", "drill must be any, real or only");
+  return 0;
+}
+
+/* The page and its cursor: next_after is the last id when the page is full. */
+static int page(http_response *rs, json_t *rows, long long limit) {
+  json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+  return ok(rs, 200, json_pack("{s:o, s:O?}", "items", rows, "next_after", json_array_size(rows) == (size_t)limit ? json_object_get(last, "id") : NULL));
 }
 
 static int h_incident_list(hctx *h) {
   long long limit, after;
-  const char *status, *grade, *category;
+  store_filter f = {.scope = scope_of(h->c), .now_ms = time_now_ms()};
   if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
-      query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &status) || query_str(h->rq, h->rs, "grade", QUERY_ENUM_MAX, &grade) ||
-      query_str(h->rq, h->rs, "category", QUERY_CATEGORY_MAX, &category))
+      query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &f.status) || query_str(h->rq, h->rs, "grade", QUERY_ENUM_MAX, &f.grade) ||
+      query_str(h->rq, h->rs, "category", QUERY_CATEGORY_MAX, &f.category) || query_str(h->rq, h->rs, "q", QUERY_Q_MAX, &f.q) ||
+      query_str(h->rq, h->rs, "province", 6, &f.province) || query_time(h->rq, h->rs, "from", &f.from_ms) ||
+      query_time(h->rq, h->rs, "to", &f.to_ms) || query_bool(h->rq, h->rs, "overdue", &f.overdue_only) || query_drill(h->rq, h->rs, &f.drill))
     return -1;
-  store_filter f = {.scope = scope_of(h->c), .after_id = after, .limit = (int)limit, .status = status, .grade = grade, .category = category,
-                    .now_ms = time_now_ms()};
+  static const char *const statuses[] = {"open", "handling_ended", "closed", NULL};
+  int okst = !f.status;
+  for (const char *const *s = statuses; f.status && *s; s++) okst |= !strcmp(*s, f.status);
+  if (!okst) return fail(h->rs, "bad_value", "status", "status 应为 open、handling_ended 或 closed", "status must be open, handling_ended or closed");
+  if (f.province && (strlen(f.province) != 6 || strspn(f.province, "0123456789") != 6))
+    return fail(h->rs, "bad_value", "province", "province 应为 6 位行政区划代码", "province must be a 6-digit division code");
+  f.after_id = after;
+  f.limit = (int)limit;
   json_t *rows;
   cirs_err e = {0};
   if (store_incident_list(h->st, &f, &rows, &e)) return api_error(h->rs, &e);
-  json_t *last = json_array_get(rows, json_array_size(rows) - 1);
-  return ok(h->rs, 200, json_pack("{s:o, s:O?}", "items", rows, "next_after", json_array_size(rows) == (size_t)limit ? json_object_get(last, "id") : NULL));
+  return page(h->rs, rows, limit);
 }
 
-static int h_incident_get(hctx *h) {
-  store_scope sc = scope_of(h->c);
-  json_t *inc;
+/* --- the access log of authority reads, written in batches by the writer's tick --- */
+
+static pthread_mutex_t access_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *access_queue;
+static int64_t access_oldest_ms;
+
+static void access_note(const hctx *h, int64_t incident_id, const char *what) {
+  const char *role = pstr(h->c, "role");
+  if (strncmp(role, "authority_", 10) && strcmp(role, "duty_officer") && strcmp(role, "national_emergency_office")) return;
+  json_t *x = json_pack("{s:I, s:I, s:s, s:I, s:I, s:s, s:s}", "at_ms", (json_int_t)time_now_ms(), "user_id", (json_int_t)pint(h->c, "id"), "username",
+                        pstr(h->c, "username"), "authority_id", (json_int_t)pint(h->c, "authority_id"), "incident_id", (json_int_t)incident_id, "what", what,
+                        "req_id", h->rq->req_id);
+  pthread_mutex_lock(&access_mu);
+  if (!access_queue) access_queue = json_array();
+  if (!json_array_size(access_queue)) access_oldest_ms = time_now_ms();
+  json_array_append_new(access_queue, x);
+  pthread_mutex_unlock(&access_mu);
+}
+
+static void api_tick(store *st, int64_t now, int final) {
+  static int64_t last_cleanup;
+  json_t *batch = NULL;
+  pthread_mutex_lock(&access_mu);
+  size_t n = json_array_size(access_queue);
+  if (n && (final || n >= ACCESS_FLUSH_N || now - access_oldest_ms >= ACCESS_FLUSH_MS)) {
+    batch = access_queue;
+    access_queue = NULL;
+  }
+  pthread_mutex_unlock(&access_mu);
   cirs_err e = {0};
-  if (strlen(h->param) > 40) return fail(h->rs, "not_found", "id", "事件不存在", "no such incident");
-  if (store_incident_get(h->st, h->param, &sc, &inc, &e)) {
-    /* An incident the caller may not see does not exist for the caller: the same 404. */
-    if (!strcmp(e.code, "not_found")) return fail(h->rs, "not_found", "id", "事件不存在", "no such incident");
+  if (batch && store_access_log(st, batch, &e)) http_log("error", "msg=\"access log not written\" entries=%zu err=\"%s\"", json_array_size(batch), e.msg);
+  json_decref(batch);
+  if (now - last_cleanup >= CLEANUP_EVERY_MS) {
+    json_t *counts = NULL;
+    if (!store_cleanup(st, now, now - IDEM_KEEP_MS, &counts, &e))
+      http_log("info", "msg=cleanup expired_sessions=%lld idempotency=%lld", (long long)json_integer_value(json_object_get(counts, "sessions")),
+               (long long)json_integer_value(json_object_get(counts, "idempotency")));
+    json_decref(counts);
+    last_cleanup = now;
+  }
+}
+
+/* The incident of the path, if the caller may see it (else the 404 an unknown id gets). */
+static int visible_incident(hctx *h, json_t **inc) {
+  store_scope sc = scope_of(h->c);
+  cirs_err e = {0};
+  if (strlen(h->param) > 40 || store_incident_get(h->st, h->param, &sc, inc, &e)) {
+    if (strlen(h->param) > 40 || !strcmp(e.code, "not_found")) return fail(h->rs, "not_found", "id", "事件不存在", "no such incident");
     return api_error(h->rs, &e);
   }
+  return 0;
+}
+
+static int64_t inc_id(const json_t *inc) { return json_integer_value(json_object_get(inc, "id")); }
+
+static int h_incident_get(hctx *h) {
+  json_t *inc;
+  if (visible_incident(h, &inc)) return -1;
+  access_note(h, inc_id(inc), "incident");
   return ok(h->rs, 200, inc);
 }
+
+static int h_history(hctx *h) {
+  json_t *inc, *events;
+  if (visible_incident(h, &inc)) return -1;
+  cirs_err e = {0};
+  if (store_incident_events(h->st, inc_id(inc), &events, &e)) {
+    json_decref(inc);
+    return api_error(h->rs, &e);
+  }
+  access_note(h, inc_id(inc), "history");
+  json_t *versions = json_array(), *reports = json_object_get(inc, "reports"), *prev = NULL, *r;
+  size_t i;
+  json_array_foreach(reports, i, r) {
+    json_t *grade = json_object_get(json_object_get(json_object_get(r, "assessment"), "result"), "grade");
+    json_t *v = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O?}", "version", json_object_get(r, "version"), "kind", json_object_get(r, "kind"), "submitted_ms",
+                          json_object_get(r, "submitted_ms"), "submitted_by", json_object_get(r, "submitted_by"), "channel", json_object_get(r, "channel"),
+                          "grade", grade);
+    json_object_set_new(v, "changes", prev ? model_version_diff(json_object_get(prev, "content"), json_object_get(r, "content")) : json_array());
+    json_array_append_new(versions, v);
+    prev = r;
+  }
+  json_t *out = json_pack("{s:O, s:O, s:o, s:o}", "id", json_object_get(inc, "id"), "ref", json_object_get(inc, "ref"), "events", events, "versions", versions);
+  json_decref(inc);
+  return ok(h->rs, 200, out);
+}
+
+static int h_report_followup(hctx *h) {
+  json_t *inc, *out;
+  if (visible_incident(h, &inc)) return -1;
+  cirs_err e = {0};
+  int rc = model_report_followup(h->st, h->ctx->rules, inc_id(inc), h->body, pstr(h->c, "username"), "api", &out, &e);
+  json_decref(inc);
+  return rc ? api_error(h->rs, &e) : ok(h->rs, 201, out);
+}
+
+/* Receipt and escalation act for the caller's authority, which must be one the incident was routed to. */
+static int authority_action(hctx *h, int escalate) {
+  json_t *inc, *out;
+  if (visible_incident(h, &inc)) return -1;
+  const char *k;
+  json_t *v;
+  json_object_foreach(h->body, k, v) {
+    if (strcmp(k, "note")) {
+      json_decref(inc);
+      cirs_err e;
+      err_set(&e, "unknown_field", k, k);
+      return api_error(h->rs, &e);
+    }
+    if (!json_is_string(v)) {
+      json_decref(inc);
+      return fail(h->rs, "wrong_type", "note", "应为字符串", "string expected");
+    }
+  }
+  int64_t id = inc_id(inc), aid = pint(h->c, "authority_id");
+  json_decref(inc);
+  if (!store_routed_to(h->st, id, aid))
+    return fail(h->rs, "forbidden", "", "该事件未报送至本机关，只有接收机关可以登记接收或上报",
+                "this incident was not sent to your authority; only a receiving authority records receipt or escalates");
+  cirs_err e = {0};
+  const char *note = json_string_value(json_object_get(h->body, "note"));
+  int rc = escalate ? model_escalate(h->st, id, aid, pstr(h->c, "authority"), pint(h->c, "id"), pstr(h->c, "username"), note, &out, &e)
+                    : model_receipt(h->st, id, aid, pstr(h->c, "authority"), pint(h->c, "id"), pstr(h->c, "username"), "officer", note, &out, &e);
+  return rc ? api_error(h->rs, &e) : ok(h->rs, 201, out);
+}
+
+static int h_receipt(hctx *h) { return authority_action(h, 0); }
+static int h_escalate(hctx *h) { return authority_action(h, 1); }
+
+static int h_obligation_list(hctx *h) {
+  long long limit, after, within;
+  store_filter f = {.scope = scope_of(h->c), .now_ms = time_now_ms()};
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
+      query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &f.status) || query_bool(h->rq, h->rs, "overdue", &f.overdue_only) ||
+      query_int(h->rq, h->rs, "due_within_min", 1, 60LL * 24 * 366, 0, &within) || query_drill(h->rq, h->rs, &f.drill))
+    return -1;
+  static const char *const statuses[] = {"pending", "met", "late", "overdue", "waived", NULL};
+  int okst = !f.status;
+  for (const char *const *s = statuses; f.status && *s; s++) okst |= !strcmp(*s, f.status);
+  if (!okst) return fail(h->rs, "bad_value", "status", "status 应为 pending、met、late、overdue 或 waived", "status must be pending, met, late, overdue or waived");
+  if (within) f.to_ms = f.now_ms + within * 60000;
+  f.after_id = after;
+  f.limit = (int)limit;
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_obligation_list(h->st, &f, &rows, &e)) return api_error(h->rs, &e);
+  return page(h->rs, rows, limit);
+}
+
+/* Anonymous tips: limited per address; the stored address is a keyed hash, not the address. */
+static unsigned char addr_key[32];
+static pthread_once_t addr_key_once = PTHREAD_ONCE_INIT;
+static void make_addr_key(void) { auth_random_hex((char *)addr_key, 15); }
+
+static int h_tip(hctx *h) {
+  int wait = limiter_hit(tip_limiter, h->rq->addr, time_now_ms());
+  if (wait) {
+    h->rs->retry_after = wait;
+    return fail(h->rs, "rate_limited", "", "提交过于频繁，请稍后再试", "too many tips from your address; try again later");
+  }
+  pthread_once(&addr_key_once, make_addr_key);
+  char material[200], hash[AUDIT_HASH_HEX];
+  snprintf(material, sizeof material, "%s|%s", (const char *)addr_key, h->rq->addr);
+  audit_sha256_hex(material, strlen(material), hash);
+  json_t *out;
+  cirs_err e = {0};
+  return model_tip_submit(h->st, h->body, hash, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 201, out);
+}
+
+static int h_tip_list(hctx *h) {
+  long long limit, after;
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after)) return -1;
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_tip_list(h->st, after, (int)limit, &rows, &e)) return api_error(h->rs, &e);
+  return page(h->rs, rows, limit);
+}
+
+static int h_access_log(hctx *h) {
+  long long limit, after, incident;
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
+      query_int(h->rq, h->rs, "incident", 0, INT64_MAX, 0, &incident))
+    return -1;
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_access_list(h->st, incident, after, (int)limit, &rows, &e)) return api_error(h->rs, &e);
+  return page(h->rs, rows, limit);
+}
+
+static int h_metrics(hctx *h);
 
 /* --- the route table ------------------------------------------------------------------------------------------ */
 
 #define OPERATORS "operator_reporter", "operator_admin"
-#define READERS "operator_reporter", "operator_admin", "authority_officer", "authority_admin", "duty_officer", "national_emergency_office"
+#define AUTHORITY_STAFF "authority_officer", "authority_admin", "duty_officer"
+#define READERS OPERATORS, AUTHORITY_STAFF, "national_emergency_office"
 
 typedef struct route {
   const char *method, *pattern; /* "{id}" matches one path segment */
@@ -338,20 +657,79 @@ typedef struct route {
   const char *roles[9];         /* allowed roles; empty = every role */
   int (*fn)(hctx *h);
   const char *summary_zh, *summary_en, *tag;
-  int body;                     /* 1 when it takes a JSON body */
+  const char *body;             /* schema name of the JSON body, or NULL */
+  const char *reply;            /* schema name of the success body, or NULL */
+  int write;                    /* runs on the writer (group commit; Idempotency-Key honoured) */
+  int status;                   /* success status */
+  const char *query;            /* query parameters, comma-separated (documented in OpenAPI) */
 } route;
 
 static const route routes[] = {
-    {"GET", "/healthz", 0, {0}, h_healthz, "健康检查", "health check", "service", 0},
-    {"GET", "/api/v1/openapi.json", 0, {0}, h_openapi, "本 API 的 OpenAPI 文档", "this API's OpenAPI document", "service", 0},
-    {"POST", "/api/v1/session", 0, {0}, h_login, "登录（设置会话 Cookie，返回 CSRF 令牌）", "log in (sets the session cookie, returns the CSRF token)", "session", 1},
-    {"GET", "/api/v1/session", 1, {0}, h_whoami, "当前用户", "the current user", "session", 0},
-    {"DELETE", "/api/v1/session", 1, {0}, h_logout, "注销", "log out", "session", 0},
-    {"POST", "/api/v1/assess", 1, {0}, h_assess, "评估事件级别与报告义务（不存储）", "grade an incident and list its obligations (nothing stored)", "rules", 1},
-    {"POST", "/api/v1/incidents", 1, {OPERATORS}, h_incident_create, "提交事件初报", "file an initial report", "incidents", 1},
-    {"GET", "/api/v1/incidents", 1, {READERS}, h_incident_list, "事件列表（按权限范围，游标分页）", "incidents in the caller's scope, cursor-paged", "incidents", 0},
-    {"GET", "/api/v1/incidents/{id}", 1, {READERS}, h_incident_get, "事件详情（含全部报告版本与义务）", "one incident with every report version and obligation", "incidents", 0},
+    {"GET", "/healthz", 0, {0}, h_healthz, "健康检查", "health check", "service", NULL, "Health", 0, 200, NULL},
+    {"GET", "/metrics", 0, {0}, h_metrics, "Prometheus 指标（仅本机或系统管理员、审计员）", "Prometheus metrics (loopback, or system admin / auditor)", "service", NULL, NULL, 0, 200, NULL},
+    {"GET", "/api/v1/openapi.json", 0, {0}, h_openapi, "本 API 的 OpenAPI 文档", "this API's OpenAPI document", "service", NULL, NULL, 0, 200, NULL},
+    {"POST", "/api/v1/session", 0, {0}, h_login, "登录（设置会话 Cookie，返回 CSRF 令牌）", "log in (sets the session cookie, returns the CSRF token)", "session", "Login", "Session", 0, 201, NULL},
+    {"GET", "/api/v1/session", 1, {0}, h_whoami, "当前用户", "the current user", "session", NULL, "Session", 0, 200, NULL},
+    {"DELETE", "/api/v1/session", 1, {0}, h_logout, "注销", "log out", "session", NULL, NULL, 1, 204, NULL},
+    {"POST", "/api/v1/assess", 1, {0}, h_assess, "评估事件级别与报告义务（不存储）", "grade an incident and list its obligations (nothing stored)", "rules", "AssessInput", "Assessment", 0, 200, NULL},
+    {"POST", "/api/v1/incidents", 1, {OPERATORS, "duty_officer"}, h_incident_create, "提交事件初报（值班员可代运营者录入电话、传真报告）",
+     "file an initial report (a duty officer may enter a phone or fax report on an operator's behalf)", "incidents", "Report", "Filed", 1, 201, NULL},
+    {"GET", "/api/v1/incidents", 1, {READERS}, h_incident_list, "事件列表（按权限范围；筛选、全文检索、游标分页）",
+     "incidents in the caller's scope: filters, full-text search, cursor pages", "incidents", NULL, "IncidentPage", 0, 200, "limit,after,status,grade,category,q,province,from,to,overdue,drill"},
+    {"GET", "/api/v1/incidents/{id}", 1, {READERS}, h_incident_get, "事件详情（含全部报告版本与义务）", "one incident with every report version and obligation", "incidents", NULL, "Incident", 0, 200, NULL},
+    {"POST", "/api/v1/incidents/{id}/reports", 1, {OPERATORS}, h_report_followup, "续报或总结报告（新的不可变版本）", "a supplement or the final report (a new immutable version)", "incidents", "FollowUp", "FollowUpFiled", 1, 201, NULL},
+    {"GET", "/api/v1/incidents/{id}/history", 1, {READERS}, h_history, "事件经过：审计事件与各版本之间的变化", "what happened: events and the changes between versions", "incidents", NULL, "History", 0, 200, NULL},
+    {"POST", "/api/v1/incidents/{id}/receipts", 1, {AUTHORITY_STAFF}, h_receipt, "接收机关登记接收（起算本机关时限）", "a receiving authority records receipt (starts its own clocks)", "authorities", "Note", "Receipt", 1, 201, NULL},
+    {"POST", "/api/v1/incidents/{id}/escalations", 1, {AUTHORITY_STAFF}, h_escalate, "按规则向上级报告", "forward upward as the rules require", "authorities", "Note", "Escalation", 1, 201, NULL},
+    {"GET", "/api/v1/obligations", 1, {READERS}, h_obligation_list, "我的报告义务（将到期、已超时、已履行、迟报）", "my obligations: due soon, overdue, met, late", "obligations", NULL, "ObligationPage", 0, 200, "limit,after,status,overdue,due_within_min,drill"},
+    {"POST", "/api/v1/tips", 0, {0}, h_tip, "匿名举报线索（按地址限频，返回受理编号）", "anonymous public tip (rate-limited per address; returns a receipt number)", "tips", "Tip", "TipReceipt", 1, 201, NULL},
+    {"GET", "/api/v1/tips", 1, {"national_emergency_office", "duty_officer"}, h_tip_list, "举报线索列表", "received tips", "tips", NULL, "Page", 0, 200, "limit,after"},
+    {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident"},
 };
+#define NROUTES ((int)(sizeof routes / sizeof routes[0]))
+
+static const char *route_name(int i, const char **method) {
+  *method = routes[i].method;
+  return routes[i].pattern;
+}
+
+static int h_metrics(hctx *h) {
+  const char *role = h->c->p ? pstr(h->c, "role") : NULL;
+  int loopback = !strcmp(h->rq->addr, "127.0.0.1") || !strcmp(h->rq->addr, "::1");
+  if (!loopback && !(role && (!strcmp(role, "system_admin") || !strcmp(role, "auditor"))))
+    return fail(h->rs, h->c->p ? "forbidden" : "unauthenticated", "", "仅本机或系统管理员、审计员可读取指标", "metrics are for loopback, system admins and auditors");
+  char *text = metrics_http_text(NROUTES, route_name);
+  writer_stats ws;
+  writer_get_stats(&ws);
+  static const uint64_t bounds[8] = WRITER_BATCH_BOUNDS;
+  size_t len = strlen(text), cap = len + 4096;
+  text = realloc(text, cap);
+  len += (size_t)snprintf(text + len, cap - len,
+                          "# HELP cirs_db_commits_total Committed write batches (each one fsync).\n# TYPE cirs_db_commits_total counter\n"
+                          "cirs_db_commits_total %llu\ncirs_db_commit_failures_total %llu\n"
+                          "# HELP cirs_db_batch_size Write jobs per committed batch (group commit).\n# TYPE cirs_db_batch_size histogram\n",
+                          (unsigned long long)ws.commits, (unsigned long long)ws.failed_commits);
+  for (int i = 0; i < 8; i++)
+    len += (size_t)snprintf(text + len, cap - len, "cirs_db_batch_size_bucket{le=\"%llu\"} %llu\n", (unsigned long long)bounds[i],
+                            (unsigned long long)ws.batch_le[i]);
+  len += (size_t)snprintf(text + len, cap - len, "cirs_db_batch_size_bucket{le=\"+Inf\"} %llu\ncirs_db_batch_size_sum %llu\ncirs_db_batch_size_count %llu\n",
+                          (unsigned long long)ws.commits, (unsigned long long)ws.batch_sum, (unsigned long long)ws.commits);
+  json_t *counts = NULL;
+  cirs_err e = {0};
+  if (!store_obligation_counts(h->st, &counts, &e)) {
+    len += (size_t)snprintf(text + len, cap - len, "# HELP cirs_obligations Obligations by status.\n# TYPE cirs_obligations gauge\n");
+    static const char *const st[] = {"pending", "met", "late", "overdue", "waived", NULL};
+    for (const char *const *s = st; *s; s++)
+      len += (size_t)snprintf(text + len, cap - len, "cirs_obligations{status=\"%s\"} %lld\n", *s, (long long)json_integer_value(json_object_get(counts, *s)));
+    json_decref(counts);
+  }
+  h->rs->status = 200;
+  h->rs->raw = text;
+  h->rs->raw_len = len;
+  h->rs->raw_owned = 1;
+  h->rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return 0;
+}
 
 /* Matches `path` against `pattern`; copies the {id} segment into param. */
 static int match(const char *pattern, const char *path, char *param, size_t n) {
@@ -377,26 +755,81 @@ static int role_allowed(const route *r, const char *role) {
   return 0;
 }
 
-static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *rs) {
+/* A write route's handler runs on the writer thread, inside the batch transaction: its 2xx leaves only after the
+ * batch is committed. With an Idempotency-Key, the first answer is stored in the same transaction and returned
+ * again for a retry with the same request; the same key with a different request is refused. */
+typedef struct write_job {
+  hctx *h;
+  const route *r;
+  const char *key;
+  int64_t uid;
+  char req_hash[AUDIT_HASH_HEX];
+} write_job;
+
+static int run_write(store *wst, void *arg, cirs_err *e) {
+  write_job *j = arg;
+  hctx *h = j->h;
+  if (j->key) {
+    json_t *prev = NULL;
+    if (!store_idem_get(wst, j->uid, j->key, &prev, e)) {
+      if (strcmp(json_string_value(json_object_get(prev, "request_hash")), j->req_hash)) {
+        json_decref(prev);
+        fail(h->rs, "idempotency_mismatch", "Idempotency-Key", "该 Idempotency-Key 已用于另一个请求", "this Idempotency-Key was used for a different request");
+        return -1;
+      }
+      h->rs->status = (int)json_integer_value(json_object_get(prev, "status"));
+      h->rs->json = json_loads(json_string_value(json_object_get(prev, "response")), JSON_DECODE_ANY, NULL);
+      h->rs->replayed = 1;
+      json_decref(prev);
+      return 0;
+    }
+    if (strcmp(e->code, "not_found")) return -1;
+  }
+  h->st = wst;
+  if (j->r->fn(h) || h->rs->status >= 300) return -1;
+  if (j->key) {
+    char *resp = h->rs->json ? json_dumps(h->rs->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("null");
+    int rc = store_idem_put(wst, j->uid, j->key, j->req_hash, h->rs->status, resp, e);
+    free(resp);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static const api_ctx *start_ctx;
+static int started;
+
+static void start_writer(void) {
+  cirs_err e = {0};
+  login_limiter = limiter_new(API_LOGIN_FAILURES_MAX, API_LOGIN_WINDOW_S);
+  tip_limiter = limiter_new(API_TIPS_MAX, API_TIPS_WINDOW_S);
+  if (writer_start(start_ctx->db_path, api_tick, &e)) http_log("error", "msg=\"writer did not start\" err=\"%s\"", e.msg);
+  else started = 1;
+}
+
+static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *rs, int *route_index) {
   const char *al = http_header(rq, "Accept-Language");
   lang_set(al && !strncmp(al, "en", 2) ? LANG_EN : LANG_ZH);
   char param[64] = "";
   const route *r = NULL;
   int path_known = 0;
-  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+  for (int i = 0; i < NROUTES; i++)
     if (match(routes[i].pattern, rq->path, param, sizeof param)) {
       path_known = 1;
       if (!strcmp(routes[i].method, rq->method)) {
         r = &routes[i];
+        *route_index = i;
         break;
       }
     }
   if (!r) {
     if (!path_known) return fail(rs, "not_found", "", "没有这个路径", "no such route");
-    fail(rs, "method_not_allowed", "", "该路径不支持此方法", "method not allowed on this path");
-    rs->status = 405;
-    return -1;
+    return fail(rs, "method_not_allowed", "", "该路径不支持此方法", "method not allowed on this path");
   }
+  start_ctx = ctx;
+  pthread_once(&start_once, start_writer);
+  if (!started) return fail(rs, "unavailable", "", "写入线程未启动", "the writer is not running");
   cirs_err e = {0};
   store *st = thread_store(ctx, &e);
   if (!st) return api_error(rs, &e);
@@ -416,29 +849,120 @@ static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *r
       return fail(rs, "forbidden", "X-CSRF-Token", "缺少或错误的 CSRF 令牌", "missing or wrong CSRF token");
     }
   }
-  hctx h = {ctx, st, &c, rq, rs, param};
-  int rc = r->fn(&h);
+  hctx h = {ctx, st, &c, rq, rs, param, NULL};
+  if (r->body && !(h.body = body_object(rq, rs))) {
+    json_decref(c.p);
+    return -1;
+  }
+  int rc;
+  if (!r->write) rc = r->fn(&h);
+  else {
+    write_job j = {&h, r, http_header(rq, "Idempotency-Key"), c.p ? pint(&c, "id") : 0, ""};
+    if (j.key && (!c.p || !*j.key || strlen(j.key) > IDEM_KEY_MAX)) {
+      json_decref(c.p);
+      json_decref(h.body);
+      if (!c.p) return fail(rs, "bad_value", "Idempotency-Key", "匿名请求不支持 Idempotency-Key", "Idempotency-Key needs an authenticated caller");
+      return fail(rs, "bad_value", "Idempotency-Key", "Idempotency-Key 长度应为 1 到 128", "Idempotency-Key must be 1 to 128 bytes");
+    }
+    if (j.key) {
+      size_t n = strlen(rq->method) + strlen(rq->path) + rq->body_len + 3;
+      char *m = malloc(n);
+      int len = snprintf(m, n, "%s %s\n", rq->method, rq->path);
+      memcpy(m + len, rq->body, rq->body_len);
+      audit_sha256_hex(m, (size_t)len + rq->body_len, j.req_hash);
+      free(m);
+    }
+    rc = writer_run(run_write, &j, &e);
+    if (rc && !rs->status) api_error(rs, &e);
+    else if (rc && rs->status < 300) {
+      /* The handler succeeded but its batch did not commit: nothing it answered is true. */
+      api_error(rs, &e);
+    }
+    if (rs->replayed) rs->status = rs->status ? rs->status : 200;
+  }
+  json_decref(h.body);
   json_decref(c.p);
   return rc;
 }
 
-void api_handle(void *app, const http_request *rq, http_response *rs) { dispatch(app, rq, rs); }
+void api_handle(void *app, const http_request *rq, http_response *rs) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int ri = -1;
+  dispatch(app, rq, rs, &ri);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  metrics_observe(ri, rs->status, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+void api_shutdown(void) {
+  writer_stop();
+  pthread_mutex_lock(&stores_lock);
+  for (int i = 0; i < nstores; i++) store_close(all_stores[i]);
+  nstores = 0;
+  pthread_mutex_unlock(&stores_lock);
+  limiter_free(login_limiter);
+  limiter_free(tip_limiter);
+  login_limiter = tip_limiter = NULL;
+}
+
+/* --- the OpenAPI document: generated from the route table and the schemas of src/api/openapi-schemas.json --- */
+
+static json_t *query_param(const char *name) {
+  static const struct {
+    const char *name, *type, *format, *zh, *en;
+  } params[] = {
+      {"limit", "integer", NULL, "每页条数（1–200，默认 50）", "page size (1-200, default 50)"},
+      {"after", "integer", NULL, "游标：上一页的 next_after", "cursor: next_after of the previous page"},
+      {"status", "string", NULL, "状态", "status"},
+      {"grade", "string", NULL, "级别（特别重大、重大、较大、一般）", "grade (特别重大, 重大, 较大, 一般)"},
+      {"category", "string", NULL, "GB/T 20986-2023 类别代码（前缀匹配）", "GB/T 20986-2023 category code (prefix)"},
+      {"q", "string", NULL, "全文检索（标题与报告内容，支持中文）", "full-text query over title and report text (Chinese works)"},
+      {"province", "string", NULL, "运营者所在省级行政区代码（6 位）", "the operator's province code (6 digits)"},
+      {"from", "string", "date-time", "发现时间不早于", "aware at or after"},
+      {"to", "string", "date-time", "发现时间早于", "aware before"},
+      {"overdue", "boolean", NULL, "仅含超时义务的", "only those with an overdue obligation"},
+      {"drill", "string", NULL, "any（默认）、real 或 only（演练）", "any (default), real, or only (drills)"},
+      {"due_within_min", "integer", NULL, "在此分钟数内到期", "due within this many minutes"},
+      {"incident", "integer", NULL, "事件编号", "incident id"},
+  };
+  for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+    if (!strcmp(params[i].name, name)) {
+      json_t *schema = json_pack("{s:s}", "type", params[i].type);
+      if (params[i].format) json_object_set_new(schema, "format", json_string(params[i].format));
+      return json_pack("{s:s, s:s, s:b, s:o, s:s}", "name", name, "in", "query", "required", 0, "schema", schema, "description", params[i].en);
+    }
+  return NULL;
+}
+
+static json_t *ref(const char *schema) {
+  char r[128];
+  snprintf(r, sizeof r, "#/components/schemas/%s", schema);
+  return json_pack("{s:{s:{s:{s:s}}}}", "content", "application/json", "schema", "$ref", r);
+}
 
 json_t *api_openapi(void) {
   json_t *paths = json_object();
-  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+  for (int i = 0; i < NROUTES; i++) {
     const route *r = &routes[i];
     json_t *item = json_object_get(paths, r->pattern);
     if (!item) json_object_set_new(paths, r->pattern, item = json_object());
-    char lower[8];
+    char lower[8], opid[96], status[8];
     size_t n = strlen(r->method);
     for (size_t k = 0; k <= n && k < sizeof lower; k++) lower[k] = (char)(r->method[k] >= 'A' && r->method[k] <= 'Z' ? r->method[k] + 32 : r->method[k]);
-    json_t *op = json_pack("{s:s, s:s, s:[s], s:{s:{s:s}, s:{s:s, s:{s:{s:{s:s}}}}}}", "summary", r->summary_en, "description", r->summary_zh,
-                           "tags", r->tag, "responses", "200", "description", "success", "default", "description",
-                           "error: {\"error\":{code,message,field}}", "content", "application/json", "schema", "$ref",
-                           "#/components/schemas/Error");
-    char opid[96];
-    snprintf(opid, sizeof opid, "%s_%zu", lower, i);
+    snprintf(status, sizeof status, "%d", r->status);
+    json_t *ok_resp = r->reply ? ref(r->reply) : json_object();
+    json_object_set_new(ok_resp, "description", json_string(r->status == 204 ? "no content" : "success"));
+    if (!r->reply && r->status != 204) {
+      const char *ct = !strcmp(r->pattern, "/metrics") ? "text/plain" : "application/json";
+      json_object_set_new(ok_resp, "content", json_pack("{s:{s:{s:s}}}", ct, "schema", "type", !strcmp(ct, "text/plain") ? "string" : "object"));
+    }
+    json_t *err = ref("Error");
+    json_object_set_new(err, "description", json_string("error: {\"error\":{code,message,field}}; 400 invalid input, 401 not logged in, 403 role, "
+                                                        "404 unknown or outside your scope, 409 conflict, 413 too large, 415 content type, 422 "
+                                                        "idempotency key reuse, 429 rate limited"));
+    json_t *op = json_pack("{s:s, s:s, s:[s], s:{s:o, s:o}}", "summary", r->summary_en, "description", r->summary_zh, "tags", r->tag, "responses",
+                           status, ok_resp, "default", err);
+    snprintf(opid, sizeof opid, "%s_%d", lower, i);
     json_object_set_new(op, "operationId", json_string(opid));
     if (r->auth) json_object_set_new(op, "security", json_pack("[{s:[]}, {s:[]}]", "bearer", "session"));
     else json_object_set_new(op, "security", json_array());
@@ -447,16 +971,35 @@ json_t *api_openapi(void) {
       for (int k = 0; r->roles[k]; k++) json_array_append_new(roles, json_string(r->roles[k]));
       json_object_set_new(op, "x-roles", roles);
     }
+    json_t *params = json_array();
     if (strstr(r->pattern, "{id}"))
-      json_object_set_new(op, "parameters", json_pack("[{s:s, s:s, s:b, s:{s:s}}]", "name", "id", "in", "path", "required", 1, "schema", "type", "string"));
-    if (r->body)
-      json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:{s:s}}}}", "required", 1, "content", "application/json", "schema", "type", "object"));
+      json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}, s:s}", "name", "id", "in", "path", "required", 1, "schema", "type", "string",
+                                              "description", "incident id or receipt number (CIRS-YYYY-NNNNNN)"));
+    if (r->query) {
+      char q[200];
+      snprintf(q, sizeof q, "%s", r->query);
+      for (char *save, *t = strtok_r(q, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        json_t *p = query_param(t);
+        if (p) json_array_append_new(params, p);
+      }
+    }
+    if (r->write && r->auth)
+      json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s, s:i}, s:s}", "name", "Idempotency-Key", "in", "header", "required", 0, "schema", "type",
+                                              "string", "maxLength", IDEM_KEY_MAX, "description", "a retry with the same key and request returns the first answer"));
+    if (json_array_size(params)) json_object_set_new(op, "parameters", params);
+    else json_decref(params);
+    if (r->body) {
+      json_t *rb = ref(r->body);
+      json_object_set_new(rb, "required", json_true());
+      json_object_set_new(op, "requestBody", rb);
+    }
     json_object_set_new(item, lower, op);
   }
-  return json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:{s:{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}}}}}, s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}",
-                   "openapi", "3.0.3", "info", "title", "CIRS API", "version", "1", "description",
-                   "网络安全事件报告与应急处置系统 — cybersecurity incident reporting and emergency response", "paths", paths, "components",
-                   "schemas", "Error", "type", "object", "properties", "error", "type", "object", "properties", "code", "type", "string", "message",
-                   "type", "string", "field", "type", "string", "securitySchemes", "bearer", "type", "http", "scheme", "bearer", "session", "type",
-                   "apiKey", "in", "cookie", "name", "cirs_session");
+  const embedded_file *f = embedded_find("src/api/openapi-schemas.json");
+  json_t *schemas = f ? json_loadb((const char *)f->data, f->len, 0, NULL) : NULL;
+  if (!schemas) schemas = json_object();
+  return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:o, s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}", "openapi", "3.0.3", "info", "title",
+                   "CIRS API", "version", "1", "description", "网络安全事件报告与应急处置系统 — cybersecurity incident reporting and emergency response",
+                   "servers", "url", "/", "paths", paths, "components", "schemas", schemas, "securitySchemes", "bearer", "type", "http", "scheme", "bearer",
+                   "session", "type", "apiKey", "in", "cookie", "name", "cirs_session");
 }

@@ -62,13 +62,19 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const http_reques
     r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
   } else {
-    r = MHD_create_response_from_buffer(rs->raw_len, (void *)(rs->raw ? rs->raw : ""), MHD_RESPMEM_PERSISTENT);
+    r = MHD_create_response_from_buffer(rs->raw_len, (void *)(rs->raw ? rs->raw : ""), rs->raw_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (rs->content_type) MHD_add_response_header(r, "Content-Type", rs->content_type);
   }
   MHD_add_response_header(r, "X-Request-Id", rq->req_id);
   MHD_add_response_header(r, "Cache-Control", "no-store");
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   if (rs->cookie[0]) MHD_add_response_header(r, "Set-Cookie", rs->cookie);
+  if (rs->replayed) MHD_add_response_header(r, "Idempotent-Replayed", "true");
+  if (rs->retry_after > 0) {
+    char ra[24];
+    snprintf(ra, sizeof ra, "%d", rs->retry_after);
+    MHD_add_response_header(r, "Retry-After", ra);
+  }
   enum MHD_Result ret = MHD_queue_response(c, (unsigned)rs->status, r);
   MHD_destroy_response(r);
   return ret;
@@ -106,7 +112,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0;
     return MHD_YES;
   }
-  http_request rq = {method, url, cs->buf ? cs->buf : "", cs->len, "", c};
+  http_request rq = {method, url, cs->buf ? cs->buf : "", cs->len, "", "", c};
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci && ci->client_addr) {
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, rq.addr, sizeof rq.addr);
+    else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, rq.addr, sizeof rq.addr);
+  }
   if (cs->buf) cs->buf[cs->len] = 0;
   snprintf(rq.req_id, sizeof rq.req_id, "%08llx", (unsigned long long)atomic_fetch_add(&req_counter, 1) + 1);
   http_response rs = {0};

@@ -16,6 +16,7 @@ typedef struct http_request {
   const char *body;    /* NUL-terminated; "" when none */
   size_t body_len;
   char req_id[24];     /* also sent back as X-Request-Id */
+  char addr[64];       /* the peer's IP address (textual) */
   void *conn;          /* the libmicrohttpd connection, for the accessors below */
 } http_request;
 
@@ -27,6 +28,9 @@ typedef struct http_response {
   const char *content_type;    /* ... with its type */
   char cookie[HTTP_COOKIE_MAX];/* Set-Cookie value, or "" */
   char user[64];               /* who made the request, for the log line */
+  int raw_owned;               /* raw was malloc'ed: the server frees it */
+  int replayed;                /* the answer is a stored one (Idempotency-Key) */
+  int retry_after;             /* seconds, sent as Retry-After when > 0 (429, 503) */
 } http_response;
 
 typedef void (*http_handler)(void *app, const http_request *rq, http_response *rs);

@@ -35,12 +35,13 @@ static int in_list(const char *s, const char *const *l) {
   return 0;
 }
 
-static int event(store *st, const char *actor, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e) {
+int model_event_add(store *st, const char *actor, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e) {
   model_event ev = {0, time_now_ms(), actor, type, entity, id, payload};
   int rc = store_event_append(st, &ev, e);
   json_decref(payload);
   return rc;
 }
+#define event model_event_add
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
@@ -136,7 +137,7 @@ static int check_doc(const json_t *doc, int64_t now, cirs_err *e) {
 }
 
 /* Resolves the recipients of one obligation to authorities of the organisation's jurisdiction. */
-static json_t *resolve(store *st, const json_t *org, const json_t *to, cirs_err *e) {
+json_t *model_resolve(store *st, const json_t *org, const json_t *to, cirs_err *e) {
   json_t *out = json_array();
   size_t i;
   json_t *r;
@@ -150,6 +151,47 @@ static json_t *resolve(store *st, const json_t *org, const json_t *to, cirs_err 
     json_array_append_new(out, json_pack("{s:O, s:s?}", "recipient", r, "authority", m ? code : NULL));
   }
   return out;
+}
+
+int model_route_all(store *st, int64_t incident_id, const json_t *to_authorities, const char *via, int64_t from_authority_id, cirs_err *e) {
+  size_t i;
+  json_t *x;
+  json_array_foreach(to_authorities, i, x) {
+    const char *code = jstr(x, "authority");
+    if (code && store_route_add(st, incident_id, code, via, from_authority_id, time_now_ms(), e)) return -1;
+  }
+  return 0;
+}
+
+int model_search_index(store *st, int64_t incident_id, cirs_err *e) {
+  json_t *inc;
+  store_scope all = {.all = 1};
+  char id[24];
+  snprintf(id, sizeof id, "%lld", (long long)incident_id);
+  if (store_incident_get(st, id, &all, &inc, e)) return -1;
+  /* Title, then every text item of every version (a later version may add words an earlier one lacked). */
+  size_t cap = 4096, len = 0;
+  char *text = malloc(cap);
+  text[0] = 0;
+  json_t *pieces = json_pack("[O]", json_object_get(inc, "title")), *r, *v;
+  size_t i;
+  const char *k;
+  json_array_foreach(json_object_get(inc, "reports"), i, r) json_object_foreach(json_object_get(r, "content"), k, v) {
+    if (json_is_string(v)) json_array_append(pieces, v);
+  }
+  json_array_foreach(pieces, i, v) {
+    size_t n = json_string_length(v);
+    if (len + n + 2 > cap) text = realloc(text, cap = 2 * (len + n + 2));
+    memcpy(text + len, json_string_value(v), n);
+    len += n;
+    text[len++] = '\n';
+    text[len] = 0;
+  }
+  json_decref(pieces);
+  int rc = store_search_set(st, incident_id, text, e);
+  free(text);
+  json_decref(inc);
+  return rc;
 }
 
 int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
@@ -211,7 +253,7 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
   json_array_foreach(json_object_get(out, "obligations"), i, ob) {
     if (rc) break;
     ob = json_deep_copy(ob);
-    json_t *auth = resolve(st, org, json_object_get(ob, "to"), e);
+    json_t *auth = model_resolve(st, org, json_object_get(ob, "to"), e);
     if (!auth) {
       json_decref(ob);
       rc = -1;
@@ -234,19 +276,34 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
       status = (due == MODEL_NO_TIME || now <= due) ? "met" : "late";
     }
     json_object_set_new(ob, "status", json_string(status));
-    model_obligation o = {0, inc.id, jstr(ob, "regime"), jstr(ob, "route"), jstr(ob, "kind"), jstr(ob, "from"), json_object_get(ob, "to"),
-                          auth, jstr(ob, "max"), jstr(ob, "relative_to"), due, json_is_true(json_object_get(ob, "hard")),
-                          json_is_true(json_object_get(ob, "policy")), status, met, jstr(ob, "source"), jstr(ob, "confidence")};
+    /* An authority's own obligation (escalate, notify) binds the authority its party resolves to. */
+    char from_auth[MODEL_CODE_MAX] = "";
+    if (strcmp(jstr(ob, "from"), "operator") &&
+        store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0) {
+      json_decref(ob);
+      json_decref(auth);
+      rc = -1;
+      break;
+    }
+    model_obligation o = {.incident_id = inc.id, .regime = jstr(ob, "regime"), .route = jstr(ob, "route"), .kind = jstr(ob, "kind"),
+                          .from_party = jstr(ob, "from"), .from_authority = *from_auth ? from_auth : NULL, .to_parties = json_object_get(ob, "to"),
+                          .to_authorities = auth, .max = jstr(ob, "max"), .relative_to = jstr(ob, "relative_to"), .due_ms = due,
+                          .hard = json_is_true(json_object_get(ob, "hard")), .policy = json_is_true(json_object_get(ob, "policy")),
+                          .status = status, .met_ms = met, .source = jstr(ob, "source"), .confidence = jstr(ob, "confidence")};
     rc = store_obligation_insert(st, &o, e) ||
          event(st, actor, "obligation.created", "obligation", o.id,
                json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:s}", "incident_id", (json_int_t)inc.id, "regime", o.regime, "route", o.route,
                          "kind", o.kind, "to", auth, "due", json_object_get(ob, "due"), "relative_to", json_object_get(ob, "relative_to"),
                          "status", status),
                e);
+    /* The operator's report reaches its recipients: they (and the authorities above them) may now see it. */
+    if (!rc && !strcmp(o.from_party, "operator")) rc = model_route_all(st, inc.id, auth, "report", 0, e);
     json_object_set_new(ob, "id", json_integer(o.id));
+    if (*from_auth) json_object_set_new(ob, "from_authority", json_string(from_auth));
     json_object_set_new(ob, "to_authorities", auth);
     json_array_append_new(obls, ob);
   }
+  if (!rc) rc = model_search_index(st, inc.id, e);
   if (!rc) rc = store_commit(st, e);
   if (rc) {
     store_rollback(st);

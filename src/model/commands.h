@@ -19,6 +19,34 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
 int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor,
                       const char *channel, json_t **result, cirs_err *e);
 
+/* Files a supplement or the final report (docs/report-format.md, "follow-up reports") for an incident the caller
+ * may see: a new immutable version whose content is the previous one with the new items applied, re-graded with
+ * merged facts; meets the open obligations of its kind; `handling_ended_at` (or a final report) ends handling and
+ * starts the final-report clock; obligations a higher grade brings are added. *result = {id, ref, version, kind,
+ * grade, previous_grade, reasons, changes, obligations}. */
+int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, const json_t *doc, const char *actor, const char *channel,
+                          json_t **result, cirs_err *e);
+/* An authority records receipt of an incident routed to it: starts its clocks that run from receipt. Conflict
+ * when it already did. `how` is officer | delivery. */
+int model_receipt(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor, const char *how,
+                  const char *note, json_t **result, cirs_err *e);
+/* An authority forwards an incident upward: meets its open escalation obligations and routes the incident to
+ * their recipients (records the receipt first if none was). Conflict when the rules require no escalation. */
+int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor,
+                   const char *note, json_t **result, cirs_err *e);
+/* Stores an anonymous tip {description, organisation_name?, category?, observed_at?, contact?, url?}; *result = {receipt, ...}. */
+int model_tip_submit(store *st, const json_t *doc, const char *addr_hash, json_t **result, cirs_err *e);
+/* What changed between two report contents: [{field, before, after}]. */
+json_t *model_version_diff(const json_t *before, const json_t *after);
+
+/* Shared by the commands: appends one event (takes `payload`); resolves recipient ids to the authorities of an
+ * organisation's jurisdiction ([{recipient, authority}], new reference or NULL); records that an incident reached
+ * every authority of such a list; rebuilds an incident's searchable text from its title and report versions. */
+int model_event_add(store *st, const char *actor, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e);
+json_t *model_resolve(store *st, const json_t *org, const json_t *to, cirs_err *e);
+int model_route_all(store *st, int64_t incident_id, const json_t *to_authorities, const char *via, int64_t from_authority_id, cirs_err *e);
+int model_search_index(store *st, int64_t incident_id, cirs_err *e);
+
 /* The report items of Measures art. 7 a report document may carry under "content", in order. */
 extern const char *const REPORT_ITEMS[];
 

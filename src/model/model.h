@@ -84,6 +84,7 @@ typedef struct model_obligation {
   int64_t incident_id;
   const char *regime, *route, *kind; /* from the rule pack */
   const char *from_party;   /* "operator" or a recipient id */
+  const char *from_authority; /* code of the authority from_party resolves to, or NULL (operator) */
   json_t *to_parties;       /* array of recipient ids */
   json_t *to_authorities;   /* array of {recipient, authority} with authority codes resolved (null if none) */
   const char *max;          /* ISO 8601 duration or NULL */

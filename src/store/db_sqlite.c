@@ -17,6 +17,7 @@
 typedef struct sq_store {
   struct store base;
   sqlite3 *db;
+  int level; /* open transaction levels: 0 none, 1 BEGIN, n > 1 savepoint s<n> */
 } sq_store;
 
 #define DB(st) (((sq_store *)(st))->db)
@@ -194,11 +195,42 @@ static int sq_open(const char *path, int create, store **out, cirs_err *e) {
   return 0;
 }
 
-static int sq_begin(store *st, cirs_err *e) { return exec(st, "BEGIN IMMEDIATE", e); }
-static int sq_commit(store *st, cirs_err *e) { return exec(st, "COMMIT", e); }
-static void sq_rollback(store *st) {
-  if (!sqlite3_get_autocommit(DB(st))) exec(st, "ROLLBACK", NULL);
+/* Transactions nest: the outermost level is BEGIN IMMEDIATE ... COMMIT, inner levels are savepoints, so a
+ * command that opens its own transaction can run inside the writer's batch (group commit). */
+#define LEVEL(st) (((sq_store *)(st))->level)
+
+static int sq_begin(store *st, cirs_err *e) {
+  char sql[40];
+  if (LEVEL(st) == 0) snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+  else snprintf(sql, sizeof sql, "SAVEPOINT s%d", LEVEL(st) + 1);
+  if (exec(st, sql, e)) return -1;
+  LEVEL(st)++;
+  return 0;
 }
+
+static int sq_commit(store *st, cirs_err *e) {
+  if (LEVEL(st) == 0) return err_set(e, "internal", "", "commit without a transaction");
+  char sql[40];
+  if (LEVEL(st) == 1) snprintf(sql, sizeof sql, "COMMIT");
+  else snprintf(sql, sizeof sql, "RELEASE s%d", LEVEL(st));
+  if (exec(st, sql, e)) return -1;
+  LEVEL(st)--;
+  return 0;
+}
+
+static void sq_rollback(store *st) {
+  char sql[64];
+  if (LEVEL(st) <= 1) {
+    if (!sqlite3_get_autocommit(DB(st))) exec(st, "ROLLBACK", NULL);
+    LEVEL(st) = 0;
+    return;
+  }
+  snprintf(sql, sizeof sql, "ROLLBACK TO s%d; RELEASE s%d", LEVEL(st), LEVEL(st));
+  exec(st, sql, NULL);
+  LEVEL(st)--;
+}
+
+static int sq_level(store *st) { return LEVEL(st); }
 
 /* Id of a row by code in `table`, 0 when absent. */
 static int64_t id_by_code(store *st, const char *table, const char *code) {
@@ -381,7 +413,8 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
-           "status,source,confidence,created_ms,met_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           "status,source,confidence,created_ms,met_ms,from_authority_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+           "(SELECT id FROM authorities WHERE code = ?18))",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, o->incident_id);
@@ -401,17 +434,18 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   bind_text(s, 15, o->confidence);
   sqlite3_bind_int64(s, 16, time_now_ms());
   bind_time(s, 17, o->met_ms);
+  bind_text(s, 18, o->from_authority);
   if (step_done(st, s, "obligation", e)) return -1;
   o->id = sqlite3_last_insert_rowid(DB(st));
   return 0;
 }
 
 /* The visibility condition on incidents `i`, with named parameters :s_all, :s_org, :s_auth. */
-#define SCOPE_SQL                                                                                                              \
-  "(:s_all = 1 OR i.organisation_id = :s_org OR (:s_auth <> 0 AND EXISTS ("                                                     \
-  " WITH RECURSIVE sub(id) AS (SELECT :s_auth UNION SELECT a.id FROM authorities a JOIN sub ON a.parent_id = sub.id)"          \
-  " SELECT 1 FROM obligations b, json_each(b.to_authorities) j JOIN authorities au ON au.code = json_extract(j.value, '$.authority')" \
-  " WHERE b.incident_id = i.id AND b.from_party = 'operator' AND au.id IN sub)))"
+#define SUBTREE_SQL(param) \
+  "WITH RECURSIVE sub(id) AS (SELECT " param " UNION SELECT a.id FROM authorities a JOIN sub ON a.parent_id = sub.id) SELECT id FROM sub"
+#define SCOPE_SQL                                                                                                   \
+  "(:s_all = 1 OR i.organisation_id = :s_org OR (:s_auth <> 0 AND EXISTS (SELECT 1 FROM incident_routes r"          \
+  " WHERE r.incident_id = i.id AND r.authority_id IN (" SUBTREE_SQL(":s_auth") "))))"
 
 static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v) {
   int i = sqlite3_bind_parameter_index(s, name);
@@ -429,21 +463,60 @@ static void bind_scope(sqlite3_stmt *s, const store_scope *sc) {
   bind_named_int(s, ":s_auth", sc ? sc->authority_id : 0);
 }
 
+/* Incidents with a pending obligation past due, or one marked overdue. */
+#define OVERDUE_SQL                                                                                             \
+  "EXISTS (SELECT 1 FROM obligations b WHERE b.incident_id = i.id AND (b.status = 'overdue' OR"               \
+  " (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now)))"
+
 static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st,
-           "SELECT i.id, i.ref, o.code AS organisation, i.title, i.category, i.grade, i.reportable, i.status, i.aware_ms, i.drill,"
-           " i.created_ms FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
+  /* Search: trigram index for three characters or more, a substring scan of the same text for shorter queries. */
+  const char *search = "";
+  if (f->q) {
+    const unsigned char *p = (const unsigned char *)f->q;
+    size_t chars = 0;
+    for (; *p; p++) chars += (*p & 0xC0) != 0x80;
+    search = chars >= 3 ? " AND i.id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH :fts)"
+                        : " AND i.id IN (SELECT rowid FROM incident_fts WHERE instr(lower(body), lower(:q)) > 0)";
+  }
+  char sql[3000];
+  snprintf(sql, sizeof sql,
+           "SELECT i.id, i.ref, o.code AS organisation, o.province, i.title, i.category, i.grade, i.reportable, i.status, i.aware_ms,"
+           " i.drill, i.created_ms, i.updated_ms FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
            " WHERE i.id > :after AND (:org = 0 OR i.organisation_id = :org) AND (:status IS NULL OR i.status = :status)"
-           " AND (:grade IS NULL OR i.grade = :grade) AND (:cat IS NULL OR i.category = :cat OR i.category LIKE :cat || '%')"
-           " AND " SCOPE_SQL " ORDER BY i.id LIMIT :limit",
-           &s, e))
-    return -1;
+           " AND (:grade IS NULL OR i.grade = :grade) AND (:cat IS NULL OR i.category = :cat OR i.category LIKE :cat || '%%')"
+           " AND (:province IS NULL OR o.province = :province) AND (:from IS NULL OR i.aware_ms >= :from)"
+           " AND (:to IS NULL OR i.aware_ms < :to) AND (:overdue = 0 OR " OVERDUE_SQL ") AND (:drill = 0 OR i.drill = :drill - 1)"
+           "%s AND " SCOPE_SQL " ORDER BY i.id LIMIT :limit",
+           search);
+  if (prep(st, sql, &s, e)) return -1;
   bind_named_int(s, ":after", f->after_id);
   bind_named_int(s, ":org", f->organisation_id);
   bind_named_text(s, ":status", f->status);
   bind_named_text(s, ":grade", f->grade);
   bind_named_text(s, ":cat", f->category);
+  bind_named_text(s, ":province", f->province);
+  if (f->from_ms != MODEL_NO_TIME && f->from_ms) bind_named_int(s, ":from", f->from_ms);
+  if (f->to_ms != MODEL_NO_TIME && f->to_ms) bind_named_int(s, ":to", f->to_ms);
+  bind_named_int(s, ":overdue", f->overdue_only);
+  bind_named_int(s, ":now", f->now_ms);
+  bind_named_int(s, ":drill", f->drill);
+  bind_named_text(s, ":q", f->q);
+  if (f->q) {
+    /* One FTS5 phrase: the query with its double quotes doubled. */
+    size_t n = strlen(f->q);
+    char *phrase = malloc(2 * n + 3), *w = phrase;
+    *w++ = '"';
+    for (const char *c = f->q; *c; c++) {
+      if (*c == '"') *w++ = '"';
+      *w++ = *c;
+    }
+    *w++ = '"';
+    *w = 0;
+    int i = sqlite3_bind_parameter_index(s, ":fts");
+    if (i) sqlite3_bind_text(s, i, phrase, -1, free);
+    else free(phrase);
+  }
   bind_named_int(s, ":limit", f->limit);
   bind_scope(s, &f->scope);
   return rows_json(st, s, out, e);
@@ -451,7 +524,8 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
 
 static const char OBLIGATION_COLS[] =
     "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
-    " b.max, b.relative_to, b.due_ms, b.hard, b.policy, b.status, b.met_ms, b.source, b.confidence"
+    " b.max, b.relative_to, b.due_ms, b.hard, b.policy, b.status, b.met_ms, b.source, b.confidence,"
+    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, i.drill"
     " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
 
 static int sq_incident_get(store *st, const char *key, const store_scope *scope, json_t **out, cirs_err *e) {
@@ -488,12 +562,17 @@ static int sq_incident_get(store *st, const char *key, const store_scope *scope,
   return 0;
 }
 
+/* "Mine": an operator's own obligations, an authority's (and those of the authorities below it), or all. */
 static int sq_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
-  char sql[2400];
+  char sql[3000];
   snprintf(sql, sizeof sql,
            "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
            " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
-           " AND " SCOPE_SQL " ORDER BY b.id LIMIT :limit",
+           " AND (:status IS NULL OR b.status = :status) AND (:due_before IS NULL OR (b.due_ms IS NOT NULL AND b.due_ms < :due_before))"
+           " AND (:drill = 0 OR i.drill = :drill - 1) AND (:s_all = 1"
+           " OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"
+           " OR (:s_auth <> 0 AND b.from_authority_id IN (" SUBTREE_SQL(":s_auth") ")))"
+           " ORDER BY b.id LIMIT :limit",
            OBLIGATION_COLS);
   sqlite3_stmt *s;
   if (prep(st, sql, &s, e)) return -1;
@@ -501,6 +580,9 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   bind_named_int(s, ":org", f->organisation_id);
   bind_named_int(s, ":overdue", f->overdue_only);
   bind_named_int(s, ":now", f->now_ms);
+  bind_named_text(s, ":status", f->status);
+  if (f->to_ms != MODEL_NO_TIME && f->to_ms) bind_named_int(s, ":due_before", f->to_ms);
+  bind_named_int(s, ":drill", f->drill);
   bind_named_int(s, ":limit", f->limit);
   bind_scope(s, &f->scope);
   return rows_json(st, s, out, e);
@@ -710,10 +792,214 @@ static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) 
   }
   snprintf(sql, sizeof sql, "DELETE FROM report_versions WHERE incident_id IN (%s)", old);
   if (run1(st, sql, before_ms, e)) return -1;
-  snprintf(sql, sizeof sql, "DELETE FROM obligations WHERE incident_id IN (%s)", old);
+  static const char *const dependents[] = {"obligations", "incident_routes", "receipts", "access_log", NULL};
+  for (const char *const *t = dependents; *t; t++) {
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE incident_id IN (%s)", *t, old);
+    if (run1(st, sql, before_ms, e)) return -1;
+  }
+  snprintf(sql, sizeof sql, "DELETE FROM incident_fts WHERE rowid IN (%s)", old);
   if (run1(st, sql, before_ms, e) || run1(st, "DELETE FROM incidents WHERE updated_ms < ?1", before_ms, e)) return -1;
   *counts = json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)nev, "incidents", (json_int_t)ninc, "reports", (json_int_t)nrep,
                       "obligations", (json_int_t)nobl);
+  return 0;
+}
+
+/* --- follow-up records: routes, receipts, updates, tips, idempotency, access log, history ---------------------- */
+
+static int sq_route_add(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms,
+                        cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT OR IGNORE INTO incident_routes(incident_id, authority_id, via, from_authority_id, at_ms)"
+               " SELECT ?1, id, ?3, nullif(?4, 0), ?5 FROM authorities WHERE code = ?2", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  bind_text(s, 2, authority);
+  bind_text(s, 3, via);
+  sqlite3_bind_int64(s, 4, from_authority_id);
+  sqlite3_bind_int64(s, 5, at_ms);
+  return step_done(st, s, "route", e);
+}
+
+static int sq_routed_to(store *st, int64_t incident_id, int64_t authority_id) {
+  sqlite3_stmt *s;
+  int found = 0;
+  if (sqlite3_prepare_v2(DB(st), "SELECT 1 FROM incident_routes WHERE incident_id = ? AND authority_id = ?", -1, &s, NULL) != SQLITE_OK) return 0;
+  sqlite3_bind_int64(s, 1, incident_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  found = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  return found;
+}
+
+static int sq_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (run1(st, "DELETE FROM incident_fts WHERE rowid = ?", incident_id, e)) return -1;
+  if (prep(st, "INSERT INTO incident_fts(rowid, body) VALUES(?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  bind_text(s, 2, text);
+  return step_done(st, s, "search", e);
+}
+
+static int sq_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms,
+                             const char *note, int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO receipts(incident_id, authority_id, user_id, how, at_ms, note) VALUES(?, ?, nullif(?, 0), ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, user_id);
+  bind_text(s, 4, how);
+  sqlite3_bind_int64(s, 5, at_ms);
+  bind_text(s, 6, note);
+  if (step_done(st, s, "receipt", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_receipt_get(store *st, int64_t incident_id, int64_t authority_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT r.id, r.at_ms, r.how, u.username FROM receipts r LEFT JOIN users u ON u.id = r.user_id"
+               " WHERE r.incident_id = ? AND r.authority_id = ?", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  return one_row(st, s, "receipt", "receipt", out, e);
+}
+
+static int sq_obligation_update(store *st, int64_t id, const char *status, int64_t due_ms, int64_t met_ms, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE obligations SET status = ?2, due_ms = ?3, met_ms = ?4 WHERE id = ?1", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, status);
+  bind_time(s, 3, due_ms);
+  bind_time(s, 4, met_ms);
+  return step_done(st, s, "obligation", e);
+}
+
+static int sq_incident_update(store *st, const model_incident *inc, int64_t handling_end_ms, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE incidents SET title = ?2, category = ?3, grade = ?4, reportable = ?5, status = ?6, handling_end_ms = ?7,"
+               " updated_ms = ?8 WHERE id = ?1", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, inc->id);
+  bind_text(s, 2, inc->title);
+  bind_text(s, 3, inc->category);
+  bind_text(s, 4, inc->grade);
+  sqlite3_bind_int(s, 5, inc->reportable);
+  bind_text(s, 6, inc->status);
+  bind_time(s, 7, handling_end_ms);
+  sqlite3_bind_int64(s, 8, time_now_ms());
+  return step_done(st, s, "incident", e);
+}
+
+static int sq_tip_insert(store *st, const json_t *content, const char *addr_hash, int64_t at_ms, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t n = next_id(st, "tips");
+  char t[TIME_STR_MAX];
+  time_format(at_ms, 480, t);
+  snprintf(ref, 40, "TIP-%.4s-%06lld", t, (long long)n);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO tips(id, ref, received_ms, content, addr_hash) VALUES(?, ?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, n);
+  bind_text(s, 2, ref);
+  sqlite3_bind_int64(s, 3, at_ms);
+  bind_json(s, 4, content);
+  bind_text(s, 5, addr_hash);
+  if (step_done(st, s, "tip", e)) return -1;
+  *id = n;
+  return 0;
+}
+
+static int sq_tip_list(store *st, int64_t after_id, int limit, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, ref, received_ms, content, status FROM tips WHERE id > ? ORDER BY id LIMIT ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, after_id);
+  sqlite3_bind_int(s, 2, limit);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_idem_get(store *st, int64_t user_id, const char *key, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT request_hash, status, response FROM idempotency WHERE user_id = ? AND key = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, user_id);
+  bind_text(s, 2, key);
+  return one_row(st, s, "Idempotency-Key", key, out, e);
+}
+
+static int sq_idem_put(store *st, int64_t user_id, const char *key, const char *request_hash, int status, const char *response, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO idempotency(user_id, key, request_hash, status, response, created_ms) VALUES(?, ?, ?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, user_id);
+  bind_text(s, 2, key);
+  bind_text(s, 3, request_hash);
+  sqlite3_bind_int(s, 4, status);
+  bind_text(s, 5, response);
+  sqlite3_bind_int64(s, 6, time_now_ms());
+  return step_done(st, s, "idempotency", e);
+}
+
+static int sq_access_log(store *st, const json_t *entries, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO access_log(at_ms, user_id, username, authority_id, incident_id, what, req_id) VALUES(?, ?, ?, nullif(?, 0), ?, ?, ?)",
+           &s, e))
+    return -1;
+  size_t i;
+  json_t *x;
+  json_array_foreach(entries, i, x) {
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, json_integer_value(json_object_get(x, "at_ms")));
+    sqlite3_bind_int64(s, 2, json_integer_value(json_object_get(x, "user_id")));
+    bind_text(s, 3, json_string_value(json_object_get(x, "username")));
+    sqlite3_bind_int64(s, 4, json_integer_value(json_object_get(x, "authority_id")));
+    sqlite3_bind_int64(s, 5, json_integer_value(json_object_get(x, "incident_id")));
+    bind_text(s, 6, json_string_value(json_object_get(x, "what")));
+    bind_text(s, 7, json_string_value(json_object_get(x, "req_id")));
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      db_err(st, e, "access log");
+      sqlite3_finalize(s);
+      return -1;
+    }
+  }
+  sqlite3_finalize(s);
+  return 0;
+}
+
+static int sq_access_list(store *st, int64_t incident_id, int64_t after_id, int limit, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT l.id, l.at_ms, l.username, a.code AS authority, l.incident_id, l.what, l.req_id FROM access_log l"
+               " LEFT JOIN authorities a ON a.id = l.authority_id WHERE (?1 = 0 OR l.incident_id = ?1) AND l.id > ?2 ORDER BY l.id LIMIT ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  sqlite3_bind_int64(s, 2, after_id);
+  sqlite3_bind_int(s, 3, limit);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_incident_events(store *st, int64_t incident_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, at_ms, actor, type, entity, entity_id, payload FROM events WHERE (entity = 'incident' AND entity_id = ?1)"
+               " OR (json_extract(payload, '$.incident_id') IS NOT NULL AND json_extract(payload, '$.incident_id') = ?1) ORDER BY id",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e) {
+  if (run1(st, "DELETE FROM sessions WHERE expires_ms <= ?", now_ms, e)) return -1;
+  int sessions = sqlite3_changes(DB(st));
+  if (run1(st, "DELETE FROM idempotency WHERE created_ms < ?", idem_before_ms, e)) return -1;
+  *counts = json_pack("{s:i, s:i}", "sessions", sessions, "idempotency", sqlite3_changes(DB(st)));
+  return 0;
+}
+
+static int sq_obligation_counts(store *st, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT status, count(*) FROM obligations GROUP BY status", &s, e)) return -1;
+  json_t *o = json_object();
+  while (sqlite3_step(s) == SQLITE_ROW)
+    json_object_set_new(o, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));
+  sqlite3_finalize(s);
+  *out = o;
   return 0;
 }
 
@@ -725,6 +1011,7 @@ const store_driver store_sqlite_driver = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .level = sq_level,
     .authority_insert = sq_authority_insert,
     .org_insert = sq_org_insert,
     .user_insert = sq_user_insert,
@@ -748,4 +1035,20 @@ const store_driver store_sqlite_driver = {
     .event_scan = sq_event_scan,
     .chain_anchor = sq_chain_anchor,
     .purge = sq_purge,
+    .route_add = sq_route_add,
+    .routed_to = sq_routed_to,
+    .search_set = sq_search_set,
+    .receipt_insert = sq_receipt_insert,
+    .receipt_get = sq_receipt_get,
+    .obligation_update = sq_obligation_update,
+    .incident_update = sq_incident_update,
+    .tip_insert = sq_tip_insert,
+    .tip_list = sq_tip_list,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .access_log = sq_access_log,
+    .access_list = sq_access_list,
+    .incident_events = sq_incident_events,
+    .cleanup = sq_cleanup,
+    .obligation_counts = sq_obligation_counts,
 };

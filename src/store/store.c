@@ -19,6 +19,10 @@ const char *store_backend(store *st) { return st->drv->name; }
 int store_begin(store *st, cirs_err *e) { return st->drv->begin(st, e); }
 int store_commit(store *st, cirs_err *e) { return st->drv->commit(st, e); }
 void store_rollback(store *st) { st->drv->rollback(st); }
+int store_level(store *st) { return st->drv->level(st); }
+void store_unwind(store *st, int level) {
+  while (store_level(st) > level) store_rollback(st);
+}
 int store_authority_insert(store *st, model_authority *a, cirs_err *e) { return st->drv->authority_insert(st, a, e); }
 int store_org_insert(store *st, model_org *o, cirs_err *e) { return st->drv->org_insert(st, o, e); }
 int store_user_insert(store *st, model_user *u, cirs_err *e) { return st->drv->user_insert(st, u, e); }
@@ -53,3 +57,38 @@ int store_event_append(store *st, model_event *ev, cirs_err *e) { return st->drv
 int store_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) { return st->drv->event_scan(st, fn, ctx, e); }
 int store_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) { return st->drv->chain_anchor(st, last_id, hash, e); }
 int store_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) { return st->drv->purge(st, before_ms, counts, e); }
+int store_route_add(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms, cirs_err *e) {
+  return st->drv->route_add(st, incident_id, authority, via, from_authority_id, at_ms, e);
+}
+int store_routed_to(store *st, int64_t incident_id, int64_t authority_id) { return st->drv->routed_to(st, incident_id, authority_id); }
+int store_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e) { return st->drv->search_set(st, incident_id, text, e); }
+int store_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
+                         int64_t *id, cirs_err *e) {
+  return st->drv->receipt_insert(st, incident_id, authority_id, user_id, how, at_ms, note, id, e);
+}
+int store_receipt_get(store *st, int64_t incident_id, int64_t authority_id, json_t **out, cirs_err *e) {
+  return st->drv->receipt_get(st, incident_id, authority_id, out, e);
+}
+int store_obligation_update(store *st, int64_t id, const char *status, int64_t due_ms, int64_t met_ms, cirs_err *e) {
+  return st->drv->obligation_update(st, id, status, due_ms, met_ms, e);
+}
+int store_incident_update(store *st, const model_incident *inc, int64_t handling_end_ms, cirs_err *e) {
+  return st->drv->incident_update(st, inc, handling_end_ms, e);
+}
+int store_tip_insert(store *st, const json_t *content, const char *addr_hash, int64_t at_ms, int64_t *id, char ref[40], cirs_err *e) {
+  return st->drv->tip_insert(st, content, addr_hash, at_ms, id, ref, e);
+}
+int store_tip_list(store *st, int64_t after_id, int limit, json_t **out, cirs_err *e) { return st->drv->tip_list(st, after_id, limit, out, e); }
+int store_idem_get(store *st, int64_t user_id, const char *key, json_t **out, cirs_err *e) { return st->drv->idem_get(st, user_id, key, out, e); }
+int store_idem_put(store *st, int64_t user_id, const char *key, const char *request_hash, int status, const char *response, cirs_err *e) {
+  return st->drv->idem_put(st, user_id, key, request_hash, status, response, e);
+}
+int store_access_log(store *st, const json_t *entries, cirs_err *e) { return st->drv->access_log(st, entries, e); }
+int store_access_list(store *st, int64_t incident_id, int64_t after_id, int limit, json_t **out, cirs_err *e) {
+  return st->drv->access_list(st, incident_id, after_id, limit, out, e);
+}
+int store_incident_events(store *st, int64_t incident_id, json_t **out, cirs_err *e) { return st->drv->incident_events(st, incident_id, out, e); }
+int store_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e) {
+  return st->drv->cleanup(st, now_ms, idem_before_ms, counts, e);
+}
+int store_obligation_counts(store *st, json_t **out, cirs_err *e) { return st->drv->obligation_counts(st, out, e); }

@@ -26,9 +26,13 @@ void store_close(store *st);
 int store_schema_version(store *st);
 const char *store_backend(store *st); /* "sqlite" */
 
+/* Transactions nest: begin inside an open transaction opens a savepoint, commit releases it, rollback undoes
+ * only the innermost level. Only the outermost commit makes the work durable (fsync). */
 int store_begin(store *st, cirs_err *e);
 int store_commit(store *st, cirs_err *e);
 void store_rollback(store *st);
+int store_level(store *st);               /* open levels, 0 = none */
+void store_unwind(store *st, int level);  /* rolls back until `level` levels remain */
 
 /* Reference data. Inserts fill ->id. `code` values must be unique (conflict otherwise). */
 int store_authority_insert(store *st, model_authority *a, cirs_err *e);
@@ -60,8 +64,12 @@ typedef struct store_filter {
   const char *status, *grade, *category; /* NULL = any */
   int64_t after_id;        /* cursor: rows with id > after_id; 0 = from the start */
   int limit;               /* 1..STORE_LIST_MAX */
-  int overdue_only;        /* obligations: pending with due_ms < now_ms, or status overdue */
+  int overdue_only;        /* pending with due_ms < now_ms, or status overdue (incidents: any such obligation) */
   int64_t now_ms;
+  const char *province;    /* incidents: the organisation's province code; NULL = any */
+  int64_t from_ms, to_ms;  /* incidents: aware_ms in [from, to); obligations: to_ms = due before. 0 = open */
+  const char *q;           /* incidents: substring of the title or any report text (Chinese works); NULL = none */
+  int drill;               /* 0 any, 1 real only, 2 drills only */
 } store_filter;
 
 /* Incidents, newest first is not needed: ascending id, for stable cursors. Rows: {id, ref, organisation, title,
@@ -70,7 +78,9 @@ int store_incident_list(store *st, const store_filter *f, json_t **out, cirs_err
 /* One incident by id or ref, with "reports" (all versions, oldest first) and "obligations". */
 int store_incident_get(store *st, const char *id_or_ref, const store_scope *scope, json_t **out, cirs_err *e);
 /* Obligations joined with their incident: {id, incident_id, ref, regime, route, kind, from, to, to_authorities,
- * max, relative_to, due_ms, hard, policy, status, source, confidence}. */
+ * max, relative_to, due_ms, hard, policy, status, met_ms, source, confidence, from_authority, drill}. The scope picks
+ * whose: an operator's own (from operator), an authority's and its subordinates' (from_authority), or all.
+ * Filters: status, overdue_only, to_ms (due before), drill. */
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e);
 
 /* Accounts. A principal is {id, username, name, role, organisation_id, organisation, authority_id, authority,
@@ -99,5 +109,33 @@ int store_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e);
 /* Deletes events, and incidents with every record, whose time is before `before_ms`. The caller has checked
  * the retention period; the database refuses younger rows as well. Fills counts {events, incidents, reports, obligations}. */
 int store_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e);
+
+/* --- follow-up records ---------------------------------------------------------------------------------------- */
+
+/* Records that an incident reached `authority` (code) by a report or an escalation (idempotent). */
+int store_route_add(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms, cirs_err *e);
+int store_routed_to(store *st, int64_t incident_id, int64_t authority_id); /* 1 when a route row exists */
+/* Replaces the searchable text of an incident. */
+int store_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e);
+/* One receipt per incident and authority (conflict on a second). */
+int store_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
+                         int64_t *id, cirs_err *e);
+int store_receipt_get(store *st, int64_t incident_id, int64_t authority_id, json_t **out, cirs_err *e); /* {id, at_ms, how, username} */
+int store_obligation_update(store *st, int64_t id, const char *status, int64_t due_ms, int64_t met_ms, cirs_err *e);
+/* Writes title, category, grade, reportable, status and handling_end_ms of inc->id. */
+int store_incident_update(store *st, const model_incident *inc, int64_t handling_end_ms, cirs_err *e);
+int store_tip_insert(store *st, const json_t *content, const char *addr_hash, int64_t at_ms, int64_t *id, char ref[40], cirs_err *e);
+int store_tip_list(store *st, int64_t after_id, int limit, json_t **out, cirs_err *e);
+/* Idempotency records: {request_hash, status, response} or not_found. */
+int store_idem_get(store *st, int64_t user_id, const char *key, json_t **out, cirs_err *e);
+int store_idem_put(store *st, int64_t user_id, const char *key, const char *request_hash, int status, const char *response, cirs_err *e);
+/* Appends access-log entries [{at_ms, user_id, username, authority_id, incident_id, what, req_id}]. */
+int store_access_log(store *st, const json_t *entries, cirs_err *e);
+int store_access_list(store *st, int64_t incident_id, int64_t after_id, int limit, json_t **out, cirs_err *e);
+/* The events of one incident (its own and its reports' and obligations'), oldest first. */
+int store_incident_events(store *st, int64_t incident_id, json_t **out, cirs_err *e);
+/* Deletes expired sessions and idempotency records older than idem_before_ms; counts {sessions, idempotency}. */
+int store_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e);
+int store_obligation_counts(store *st, json_t **out, cirs_err *e); /* {status: count} */
 
 #endif

@@ -12,6 +12,7 @@ typedef struct store_driver {
   int (*begin)(store *st, cirs_err *e);
   int (*commit)(store *st, cirs_err *e);
   void (*rollback)(store *st);
+  int (*level)(store *st);
   int (*authority_insert)(store *st, model_authority *a, cirs_err *e);
   int (*org_insert)(store *st, model_org *o, cirs_err *e);
   int (*user_insert)(store *st, model_user *u, cirs_err *e);
@@ -36,6 +37,23 @@ typedef struct store_driver {
   int (*event_scan)(store *st, store_event_fn fn, void *ctx, cirs_err *e);
   int (*chain_anchor)(store *st, int64_t *last_id, char hash[65], cirs_err *e);
   int (*purge)(store *st, int64_t before_ms, json_t **counts, cirs_err *e);
+  int (*route_add)(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms, cirs_err *e);
+  int (*routed_to)(store *st, int64_t incident_id, int64_t authority_id);
+  int (*search_set)(store *st, int64_t incident_id, const char *text, cirs_err *e);
+  int (*receipt_insert)(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
+                        int64_t *id, cirs_err *e);
+  int (*receipt_get)(store *st, int64_t incident_id, int64_t authority_id, json_t **out, cirs_err *e);
+  int (*obligation_update)(store *st, int64_t id, const char *status, int64_t due_ms, int64_t met_ms, cirs_err *e);
+  int (*incident_update)(store *st, const model_incident *inc, int64_t handling_end_ms, cirs_err *e);
+  int (*tip_insert)(store *st, const json_t *content, const char *addr_hash, int64_t at_ms, int64_t *id, char ref[40], cirs_err *e);
+  int (*tip_list)(store *st, int64_t after_id, int limit, json_t **out, cirs_err *e);
+  int (*idem_get)(store *st, int64_t user_id, const char *key, json_t **out, cirs_err *e);
+  int (*idem_put)(store *st, int64_t user_id, const char *key, const char *request_hash, int status, const char *response, cirs_err *e);
+  int (*access_log)(store *st, const json_t *entries, cirs_err *e);
+  int (*access_list)(store *st, int64_t incident_id, int64_t after_id, int limit, json_t **out, cirs_err *e);
+  int (*incident_events)(store *st, int64_t incident_id, json_t **out, cirs_err *e);
+  int (*cleanup)(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e);
+  int (*obligation_counts)(store *st, json_t **out, cirs_err *e);
 } store_driver;
 
 /* Every driver's handle starts with this. */

@@ -1,0 +1,43 @@
+/* writer.h — the single writer thread of `cirs serve` (group commit).
+ *
+ * Every change the service makes runs as a job on one thread that owns the only writing connection. The
+ * thread takes all jobs waiting at that moment (up to WRITER_BATCH_MAX), runs each inside its own savepoint of
+ * one transaction, commits once (one fsync for the whole batch), and only then wakes the callers. A job that
+ * fails is rolled back alone; the others in its batch are kept. So a caller's 2xx always means "on disk", and
+ * concurrent requests share the cost of the fsync instead of queueing for it. */
+#ifndef CIRS_WRITER_H
+#define CIRS_WRITER_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+#define WRITER_BATCH_MAX 256
+#define WRITER_TICK_MS 1000 /* the tick hook runs at least this often */
+
+/* A job: runs inside a transaction level of its own on the writer's connection; 0 = keep, -1 = undo (e set). */
+typedef int (*writer_fn)(store *st, void *arg, cirs_err *e);
+
+/* Called at the start of every batch and at least every WRITER_TICK_MS, inside the batch transaction, for
+ * deferred work (access-log flushes, clean-up). Its failure is logged and undone; it never fails a batch. */
+typedef void (*writer_tick_fn)(store *st, int64_t now_ms, int final);
+
+/* Opens the writer's own connection to `db_path` and starts the thread. */
+int writer_start(const char *db_path, writer_tick_fn tick, cirs_err *e);
+/* Runs `fn` in the next batch and waits until that batch is committed. Returns fn's result; when fn
+ * succeeded but the commit failed, -1 with a db_error. The caller's language applies to messages. */
+int writer_run(writer_fn fn, void *arg, cirs_err *e);
+/* Finishes queued jobs, runs the tick one last time (final = 1), stops the thread, closes the connection. */
+void writer_stop(void);
+
+typedef struct writer_stats {
+  uint64_t commits;                 /* committed batches */
+  uint64_t jobs;                    /* jobs run */
+  uint64_t failed_commits;
+  uint64_t batch_le[8];             /* batches of size <= 1, 2, 4, 8, 16, 32, 64, 256 (cumulative buckets) */
+  uint64_t batch_sum;
+} writer_stats;
+#define WRITER_BATCH_BOUNDS {1, 2, 4, 8, 16, 32, 64, 256}
+void writer_get_stats(writer_stats *out);
+
+#endif
