@@ -1,6 +1,6 @@
 # CIRS — build, run, test. `make help` lists the targets.
 CC      ?= cc
-PKGS    := jansson sqlite3 libsodium libmicrohttpd
+PKGS    := jansson sqlite3 libsodium libmicrohttpd inih
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -10,12 +10,12 @@ B       ?= build
 SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c)
 LIB_OBJ  := $(patsubst %.c,$(B)/%.o,$(SRC)) $(B)/gen/embedded.o
 MAIN_OBJ := $(B)/src/main.o
-EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql))
+EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql)) src/api/openapi-schemas.json
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 DB      ?= $(B)/demo.db
 
-.PHONY: all deps run test unit blackbox clitest apitest asan clean help
+.PHONY: all deps run test unit blackbox clitest apitest openapi asan clean help
 all: $(B)/cirs
 
 help:
@@ -65,8 +65,11 @@ clitest: $(B)/cirs
 apitest: $(B)/cirs
 	@CIRS_BIN=$(abspath $(B)/cirs) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
 
+openapi: $(B)/cirs
+	@tests/openapi/check.sh $(B)/cirs
+
 test: deps
-	@$(MAKE) --no-print-directory all unit blackbox clitest apitest
+	@$(MAKE) --no-print-directory all unit blackbox clitest apitest openapi
 	@echo "make test: all passed"
 
 asan:
@@ -78,3 +81,11 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# make bench: the durable-intake benchmark (docs/PERFORMANCE.md): installs wrk and what it needs if missing, builds,
+# then bench/intake/run.sh runs cirs serve next to the ceiling program bench/baseline.c (under 2 minutes).
+.PHONY: bench
+bench: deps
+	@bench/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@B=$(B) bench/intake/run.sh $(B)/cirs

@@ -5,14 +5,19 @@
 #   scripts/install-deps.sh --build  only what `make` needs
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev)
-TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev)
+TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests curl nodejs npm)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" != "--build" ]; then want+=("${TEST_PKGS[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do
+  # Node.js and npm count as present when their commands are (e.g. a NodeSource build bundles npm).
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi

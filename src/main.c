@@ -18,8 +18,13 @@ const cli_cmd cli_commands[] = {
     {"obligation", "list", cmd_obligation_list, "obligation list --db PATH [--overdue]", "列出报告义务及时限", "list obligations and deadlines"},
     {"audit", "verify", cmd_audit_verify, "audit verify --db PATH", "校验审计哈希链", "verify the hash-chained audit log"},
     {"purge", NULL, cmd_purge, "purge --db PATH --before DATE", "删除早于 DATE 的记录（不得晚于 180 天前）", "delete records older than DATE (at least 180 days old)"},
-    {"serve", NULL, cmd_serve, "serve --db PATH [--listen HOST:PORT] [--workers N]", "启动 HTTP 服务（JSON API）", "run the HTTP service (JSON API)"},
+    {"serve", NULL, cmd_serve, "serve [--config FILE] [--db PATH] [--listen H:P] [...]", "启动 HTTP 服务（JSON API）", "run the HTTP service (JSON API)"},
     {"token", "create", cmd_token_create, "token create --db PATH --user USER [--name NAME]", "创建 API 令牌", "create an API token"},
+    {"token", "revoke", cmd_token_revoke, "token revoke --db PATH --id N", "吊销 API 令牌", "revoke an API token"},
+    {"token", "list", cmd_token_list, "token list --db PATH [--user USER] [--json]", "列出 API 令牌（不显示令牌本身）", "list API tokens (never the tokens)"},
+    {"org", "add", cmd_org_add, "org add --db PATH --code C --name N --kind K --province P", "登记运营者（报告单位）", "register an organisation (operator)"},
+    {"authority", "add", cmd_authority_add, "authority add --db PATH --code C --type T --name N [...]", "登记监管或应急机构", "register an authority"},
+    {"user", "add", cmd_user_add, "user add --db PATH --username U --role R --password-stdin", "创建用户（密码从标准输入读取）", "create a user (password from stdin)"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

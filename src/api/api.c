@@ -960,8 +960,10 @@ json_t *api_openapi(void) {
     json_object_set_new(err, "description", json_string("error: {\"error\":{code,message,field}}; 400 invalid input, 401 not logged in, 403 role, "
                                                         "404 unknown or outside your scope, 409 conflict, 413 too large, 415 content type, 422 "
                                                         "idempotency key reuse, 429 rate limited"));
-    json_t *op = json_pack("{s:s, s:s, s:[s], s:{s:o, s:o}}", "summary", r->summary_en, "description", r->summary_zh, "tags", r->tag, "responses",
-                           status, ok_resp, "default", err);
+    json_t *server_err = ref("Error");
+    json_object_set_new(server_err, "description", json_string("server error (database, writer stopping: 503 with Retry-After)"));
+    json_t *op = json_pack("{s:s, s:s, s:[s], s:{s:o, s:o, s:o}}", "summary", r->summary_en, "description", r->summary_zh, "tags", r->tag, "responses",
+                           status, ok_resp, "4XX", err, "5XX", server_err);
     snprintf(opid, sizeof opid, "%s_%d", lower, i);
     json_object_set_new(op, "operationId", json_string(opid));
     if (r->auth) json_object_set_new(op, "security", json_pack("[{s:[]}, {s:[]}]", "bearer", "session"));

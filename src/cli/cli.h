@@ -46,5 +46,10 @@ int cmd_audit_verify(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token_create(int argc, char **argv);
+int cmd_token_revoke(int argc, char **argv);
+int cmd_token_list(int argc, char **argv);
+int cmd_org_add(int argc, char **argv);
+int cmd_authority_add(int argc, char **argv);
+int cmd_user_add(int argc, char **argv);
 
 #endif

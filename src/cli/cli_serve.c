@@ -9,8 +9,7 @@
 #include "../common/timeutil.h"
 #include "../store/store.h"
 #include "cli.h"
-
-#define WORKERS_MAX 64
+#include "config.h"
 
 static const char *env_or(const char *name, const char *dflt) {
   const char *v = getenv(name);
@@ -18,31 +17,51 @@ static const char *env_or(const char *name, const char *dflt) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  static const struct option opts[] = {{"listen", 1, 0, 'l'}, {"db", 1, 0, 'd'}, {"rules", 1, 0, 'r'}, {"workers", 1, 0, 'w'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  const char *listen = env_or("CIRS_LISTEN", "127.0.0.1:8080"), *db = env_or("CIRS_DB", NULL), *rules = NULL;
-  int workers = atoi(env_or("CIRS_WORKERS", "4")), c;
+  static const struct option opts[] = {{"config", 1, 0, 'c'}, {"listen", 1, 0, 'l'}, {"db", 1, 0, 'd'}, {"rules", 1, 0, 'r'},
+                                       {"workers", 1, 0, 'w'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  /* Flags are kept aside and applied last: defaults < config file < environment < flags. */
+  const char *flag[4][2] = {{"listen", NULL}, {"db", NULL}, {"rules", NULL}, {"workers", NULL}};
+  const char *config = env_or("CIRS_CONFIG", NULL);
+  int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (c == 'l') listen = optarg;
-    else if (c == 'd') db = optarg;
-    else if (c == 'r') rules = optarg;
-    else if (c == 'w') workers = atoi(optarg);
+    if (c == 'c') config = optarg;
+    else if (c == 'l') flag[0][1] = optarg;
+    else if (c == 'd') flag[1][1] = optarg;
+    else if (c == 'r') flag[2][1] = optarg;
+    else if (c == 'w') flag[3][1] = optarg;
     else if (c == 'h') {
-      cli_help("serve --db PATH [--listen HOST:PORT] [--workers N] [--rules DIR]",
-               "启动 HTTP 服务（JSON API /api/v1）。收到 SIGTERM 或 SIGINT 时停止接收新连接，处理完进行中的请求后退出。",
-               "Run the HTTP service (JSON API under /api/v1). On SIGTERM or SIGINT it stops accepting, finishes the requests in flight and exits.",
-               "  --db PATH         数据库（或 $CIRS_DB）\n  --listen H:P      监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n  --workers N       工作线程数（默认 4，或 $CIRS_WORKERS）\n  --rules DIR       规则包目录（默认内置）\n",
-               "  --db PATH         database (or $CIRS_DB)\n  --listen H:P      address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n  --workers N       worker threads (default 4, or $CIRS_WORKERS)\n  --rules DIR       rule-pack folder (default: built-in)\n");
+      cli_help("serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--workers N] [--rules DIR]",
+               "启动 HTTP 服务（JSON API /api/v1）。收到 SIGTERM 或 SIGINT 时停止接收新连接，处理完进行中的请求后退出。\n"
+               "配置的优先级：命令行选项 > 环境变量 > 配置文件 > 默认值。配置文件为 INI 格式，只有 [server] 一节，"
+               "键为 listen、db、rules、workers；未知的节或键是错误（示例：docs/cirs.example.ini）。",
+               "Run the HTTP service (JSON API under /api/v1). On SIGTERM or SIGINT it stops accepting, finishes the requests in flight and exits.\n"
+               "Precedence: flags > environment > config file > defaults. The config file is INI with one section [server] and the keys "
+               "listen, db, rules, workers; unknown sections or keys are errors (example: docs/cirs.example.ini).",
+               "  --config FILE     INI 配置文件（或 $CIRS_CONFIG）\n  --db PATH         数据库（或 $CIRS_DB）\n"
+               "  --listen H:P      监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n  --workers N       工作线程数（1–64，默认 4，或 $CIRS_WORKERS）\n"
+               "  --rules DIR       规则包目录（默认内置，或 $CIRS_RULES）\n",
+               "  --config FILE     INI config file (or $CIRS_CONFIG)\n  --db PATH         database (or $CIRS_DB)\n"
+               "  --listen H:P      address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n  --workers N       worker threads (1-64, default 4, or $CIRS_WORKERS)\n"
+               "  --rules DIR       rule-pack folder (default: built-in, or $CIRS_RULES)\n");
       return 0;
     } else return EXIT_INPUT;
   }
   cirs_err e = {0};
-  if (!db) {
-    err_set(&e, "usage", "db", L("需要 --db PATH（或 $CIRS_DB）", "--db PATH (or $CIRS_DB) is required"));
+  if (optind < argc) {
+    err_set(&e, "usage", "", argv[optind]);
     return cli_fail(&e);
   }
-  if (workers < 1 || workers > WORKERS_MAX) {
-    err_set(&e, "usage", "workers", "1..64");
+  serve_config conf;
+  config_defaults(&conf);
+  if (config && config_load_file(&conf, config, &e)) return cli_fail(&e);
+  if (config_load_env(&conf, &e)) return cli_fail(&e);
+  for (size_t i = 0; i < sizeof flag / sizeof flag[0]; i++)
+    if (flag[i][1] && config_set(&conf, flag[i][0], flag[i][1], flag[i][0], &e)) return cli_fail(&e);
+  const char *listen = conf.listen, *db = conf.db[0] ? conf.db : NULL, *rules = conf.rules[0] ? conf.rules : NULL;
+  int workers = conf.workers;
+  if (!db) {
+    err_set(&e, "usage", "db", L("需要 --db PATH（或 $CIRS_DB，或配置文件中的 db）", "--db PATH (or $CIRS_DB, or db in the config file) is required"));
     return cli_fail(&e);
   }
   store *st;
