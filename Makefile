@@ -1,8 +1,8 @@
 # CIRS — build, run, test. `make help` lists the targets.
 CC      ?= cc
 PKGS    := jansson sqlite3 libsodium libmicrohttpd inih
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
+OPT     ?= -O2 -g
+override CFLAGS += $(OPT) -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 B       ?= build
@@ -74,7 +74,7 @@ test: deps
 
 asan:
 	@scripts/install-deps.sh >/dev/null
-	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all unit clitest apitest
 
 clean:
