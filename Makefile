@@ -20,9 +20,10 @@ all: $(B)/cirs
 
 help:
 	@echo "make            build build/cirs"
-	@echo "make run        install deps, build, create a demo database and show what to try"
-	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API)"
-	@echo "make asan       unit and CLI tests under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make run        install deps, build, create a demo database, serve http://127.0.0.1:8080"
+	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API, crash, OpenAPI lint)"
+	@echo "make asan       unit, CLI and API tests under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make bench      the intake benchmark (docs/PERFORMANCE.md)"
 	@echo "make clean      remove build output"
 
 deps:
