@@ -163,20 +163,14 @@ int model_route_all(store *st, int64_t incident_id, const json_t *to_authorities
   return 0;
 }
 
-int model_search_index(store *st, int64_t incident_id, cirs_err *e) {
-  json_t *inc;
-  store_scope all = {.all = 1};
-  char id[24];
-  snprintf(id, sizeof id, "%lld", (long long)incident_id);
-  if (store_incident_get(st, id, &all, &inc, e)) return -1;
-  /* Title, then every text item of every version (a later version may add words an earlier one lacked). */
-  size_t cap = 4096, len = 0;
+/* The searchable text of an incident: its title, then every text item of the given report contents. */
+static int search_set(store *st, int64_t incident_id, const json_t *title, const json_t *contents, cirs_err *e) {
+  size_t cap = 4096, len = 0, i;
   char *text = malloc(cap);
   text[0] = 0;
-  json_t *pieces = json_pack("[O]", json_object_get(inc, "title")), *r, *v;
-  size_t i;
+  json_t *pieces = json_pack("[O]", title), *c, *v;
   const char *k;
-  json_array_foreach(json_object_get(inc, "reports"), i, r) json_object_foreach(json_object_get(r, "content"), k, v) {
+  json_array_foreach(contents, i, c) json_object_foreach((json_t *)c, k, v) {
     if (json_is_string(v)) json_array_append(pieces, v);
   }
   json_array_foreach(pieces, i, v) {
@@ -190,6 +184,21 @@ int model_search_index(store *st, int64_t incident_id, cirs_err *e) {
   json_decref(pieces);
   int rc = store_search_set(st, incident_id, text, e);
   free(text);
+  return rc;
+}
+
+int model_search_index(store *st, int64_t incident_id, cirs_err *e) {
+  json_t *inc, *r;
+  store_scope all = {.all = 1};
+  char id[24];
+  snprintf(id, sizeof id, "%lld", (long long)incident_id);
+  if (store_incident_get(st, id, &all, &inc, e)) return -1;
+  /* Every version: a later one may add words an earlier one lacked, and the earlier words stay findable. */
+  json_t *contents = json_array();
+  size_t i;
+  json_array_foreach(json_object_get(inc, "reports"), i, r) json_array_append(contents, json_object_get(r, "content"));
+  int rc = search_set(st, incident_id, json_object_get(inc, "title"), contents, e);
+  json_decref(contents);
   json_decref(inc);
   return rc;
 }
@@ -241,7 +250,6 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
   model_report rep = {0, inc.id, 0, "initial", actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out)};
   if (!rc) rc = store_report_insert(st, &rep, e);
   json_decref(rep.assessment);
-  json_decref(content);
   if (!rc)
     rc = event(st, actor, "report.submitted", "report", rep.id,
                json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",
@@ -303,7 +311,12 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
     json_object_set_new(ob, "to_authorities", auth);
     json_array_append_new(obls, ob);
   }
-  if (!rc) rc = model_search_index(st, inc.id, e);
+  if (!rc) {
+    json_t *contents = json_pack("[O]", content);
+    rc = search_set(st, inc.id, json_object_get(doc, "title"), contents, e);
+    json_decref(contents);
+  }
+  json_decref(content);
   if (!rc) rc = store_commit(st, e);
   if (rc) {
     store_rollback(st);
