@@ -64,6 +64,7 @@ static int status_of(const char *code) {
 
 static int api_error(http_response *rs, const cirs_err *e) {
   rs->status = status_of(e->code);
+  if (rs->status == 503) rs->retry_after = 5;
   json_decref(rs->json);
   rs->json = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", e->code, "message", e->msg, "field", e->field);
   return -1;
@@ -273,7 +274,8 @@ static int h_login(hctx *h) {
     return api_error(h->rs, &e);
   }
   if (!user || !*user || strlen(user) > MODEL_CODE_MAX) return fail(h->rs, "missing_field", "username", "需要用户名", "username required");
-  if (!pw || !*pw || strlen(pw) > AUTH_PASSWORD_MAX) return fail(h->rs, "missing_field", "password", "需要密码", "password required");
+  if (!pw || !*pw) return fail(h->rs, "missing_field", "password", "需要密码", "password required");
+  if (strlen(pw) > AUTH_PASSWORD_MAX) return fail(h->rs, "too_large", "password", "密码过长", "password too long");
   char key[160];
   snprintf(key, sizeof key, "%s|%s", h->rq->addr, user);
   int wait = limiter_blocked(login_limiter, key, time_now_ms());
@@ -367,23 +369,26 @@ static int h_incident_create(hctx *h) {
     return fail(h->rs, "unknown_field", json_object_get(doc, "organisation") ? "organisation" : "channel", "只有值班员代为录入时可指定",
                 "only a duty officer entering a report on an operator's behalf sets this");
   }
-  int lvl = store_level(h->st);
-  int rc = model_report_submit(h->st, h->ctx->rules, org, doc, pstr(h->c, "username"), channel, &out, &e);
-  json_decref(copy);
-  if (rc) {
-    if (duty && !strcmp(e.code, "not_found") && !strcmp(e.field, "org")) return fail(h->rs, "not_found", "organisation", "没有这个运营者", "no such operator");
-    return api_error(h->rs, &e);
-  }
   if (duty) {
-    /* The officer may enter reports only for operators whose reports reach the officer's authority. */
-    store_scope sc = scope_of(h->c);
-    json_t *inc;
-    if (store_incident_get(h->st, json_string_value(json_object_get(out, "ref")), &sc, &inc, &e)) {
-      json_decref(out);
-      store_unwind(h->st, lvl);
+    /* The officer enters reports only for operators within the jurisdiction of the officer's authority. */
+    json_t *o = NULL;
+    const char *ap = pstr(h->c, "authority_province"), *as = pstr(h->c, "authority_sector");
+    if (store_org_get(h->st, org, &o, &e)) {
+      json_decref(copy);
+      return strcmp(e.code, "not_found") ? api_error(h->rs, &e) : fail(h->rs, "not_found", "organisation", "没有这个运营者", "no such operator");
+    }
+    const char *op = json_string_value(json_object_get(o, "province")), *os = json_string_value(json_object_get(o, "sector"));
+    int inside = (!ap || (op && !strcmp(ap, op))) && (!as || (os && !strcmp(as, os)));
+    json_decref(o);
+    if (!inside) {
+      json_decref(copy);
       return fail(h->rs, "forbidden", "organisation", "该运营者不在本机关管辖范围内", "this operator is outside your authority's jurisdiction");
     }
-    json_decref(inc);
+  }
+  int rc = model_report_submit(h->st, h->ctx->rules, org, doc, pstr(h->c, "username"), channel, &out, &e);
+  json_decref(copy);
+  if (rc) return api_error(h->rs, &e);
+  if (duty) {
     json_object_set_new(out, "entered_by", json_string(pstr(h->c, "username")));
     json_object_set_new(out, "channel", json_string(channel));
   }
@@ -706,7 +711,8 @@ static int h_metrics(hctx *h) {
   text = realloc(text, cap);
   len += (size_t)snprintf(text + len, cap - len,
                           "# HELP cirs_db_commits_total Committed write batches (each one fsync).\n# TYPE cirs_db_commits_total counter\n"
-                          "cirs_db_commits_total %llu\ncirs_db_commit_failures_total %llu\n"
+                          "cirs_db_commits_total %llu\n# HELP cirs_db_commit_failures_total Write batches whose commit failed (their requests got 500).\n"
+                          "# TYPE cirs_db_commit_failures_total counter\ncirs_db_commit_failures_total %llu\n"
                           "# HELP cirs_db_batch_size Write jobs per committed batch (group commit).\n# TYPE cirs_db_batch_size histogram\n",
                           (unsigned long long)ws.commits, (unsigned long long)ws.failed_commits);
   for (int i = 0; i < 8; i++)
@@ -834,7 +840,15 @@ static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *r
   store *st = thread_store(ctx, &e);
   if (!st) return api_error(rs, &e);
   caller c;
-  if (authenticate(st, rq, &c, &e)) return api_error(rs, &e);
+  if (authenticate(st, rq, &c, &e)) {
+    /* A stale cookie or token must not lock anyone out of the public routes, the login above all. */
+    if (r->auth) return api_error(rs, &e);
+    memset(&c, 0, sizeof c);
+  }
+  if (r->fn == h_login && c.p) {
+    json_decref(c.p); /* logging in again replaces the session; the credentials decide, not the old cookie */
+    memset(&c, 0, sizeof c);
+  }
   if (c.p) snprintf(rs->user, sizeof rs->user, "%s", pstr(&c, "username"));
   if (r->auth && !c.p) return fail(rs, "unauthenticated", "", "请先登录", "log in first");
   if (c.p && !role_allowed(r, pstr(&c, "role"))) {

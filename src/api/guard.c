@@ -49,7 +49,9 @@ static int check(limiter *l, const char *key, int64_t now_ms, int count) {
   pthread_mutex_lock(&l->mu);
   slot *s = &l->slots[k % LIMITER_SLOTS];
   int64_t window_ms = (int64_t)l->window_s * 1000;
-  if (s->key != k || now_ms - s->window_start >= window_ms) {
+  /* A slot is reset only when its window is over: a key that collides with another shares its budget rather than
+   * clearing it (alternating two colliding names must not escape the limit). */
+  if (now_ms - s->window_start >= window_ms) {
     if (!count) {
       pthread_mutex_unlock(&l->mu);
       return 0;

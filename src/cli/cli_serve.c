@@ -39,10 +39,10 @@ int cmd_serve(int argc, char **argv) {
                "Precedence: flags > environment > config file > defaults. The config file is INI with one section [server] and the keys "
                "listen, db, rules, workers; unknown sections or keys are errors (example: docs/cirs.example.ini).",
                "  --config FILE     INI 配置文件（或 $CIRS_CONFIG）\n  --db PATH         数据库（或 $CIRS_DB）\n"
-               "  --listen H:P      监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n  --workers N       工作线程数（1–64，默认 4，或 $CIRS_WORKERS）\n"
+               "  --listen H:P      监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n  --workers N       工作线程数（1–128，默认 32，或 $CIRS_WORKERS）\n"
                "  --rules DIR       规则包目录（默认内置，或 $CIRS_RULES）\n",
                "  --config FILE     INI config file (or $CIRS_CONFIG)\n  --db PATH         database (or $CIRS_DB)\n"
-               "  --listen H:P      address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n  --workers N       worker threads (1-64, default 4, or $CIRS_WORKERS)\n"
+               "  --listen H:P      address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n  --workers N       worker threads (1-128, default 32, or $CIRS_WORKERS)\n"
                "  --rules DIR       rule-pack folder (default: built-in, or $CIRS_RULES)\n");
       return 0;
     } else return EXIT_INPUT;

@@ -15,9 +15,9 @@
 #define CONFIG_FILE_MAX (64 * 1024)  /* largest config file read */
 #define CONFIG_LISTEN_MAX 80         /* "HOST:PORT" with an IPv4 host, plus room */
 #define CONFIG_PATH_MAX 1024         /* db and rules paths, NUL included */
-#define CONFIG_WORKERS_MAX 64        /* thread pool size limit */
+#define CONFIG_WORKERS_MAX 128       /* thread pool size limit */
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
-#define CONFIG_DEFAULT_WORKERS 4
+#define CONFIG_DEFAULT_WORKERS 32
 
 typedef struct serve_config {
   char listen[CONFIG_LISTEN_MAX]; /* HOST:PORT to listen on (IPv4 host) */

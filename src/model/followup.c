@@ -99,6 +99,7 @@ static int check_followup(const json_t *doc, int64_t now, int64_t *handling_end,
   json_object_foreach(c, k, v) {
     snprintf(field, sizeof field, "content.%s", k);
     if (!in_list(k, REPORT_ITEMS)) return err_set(e, "unknown_field", field, field);
+    if (json_is_null(v)) continue; /* null: no change to that item */
     if (!json_is_string(v)) return err_set(e, "wrong_type", field, L("应为字符串", "string expected"));
     if (json_string_length(v) > MODEL_ITEM_MAX) return err_set(e, "too_large", field, "20000");
   }
@@ -141,12 +142,19 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
   if (rules_assess(rs, input, &ro, &out, e)) goto done;
   const char *grade = jstr(out, "grade"), *old_grade = jstr(inc, "grade");
   content = json_deep_copy(json_object_get(last, "content"));
-  json_object_update(content, json_object_get(doc, "content"));
+  const char *ck;
+  json_t *cv;
+  json_object_foreach(json_object_get(doc, "content"), ck, cv) if (json_is_string(cv)) json_object_set(content, ck, cv);
   json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
   json_t *ransom = json_object_get(json_object_get(input, "facts"), "ransom");
   if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
   char buf[TIME_STR_MAX];
   int64_t prev_end = json_is_integer(json_object_get(inc, "handling_end_ms")) ? json_integer_value(json_object_get(inc, "handling_end_ms")) : MODEL_NO_TIME;
+  if (handling_end != MODEL_NO_TIME && prev_end != MODEL_NO_TIME) {
+    /* The end of handling starts the 30-day clock; once recorded it is not moved. */
+    err_set_msg(e, "conflict", "handling_ended_at", L("处置结束时间已登记，不能更改", "the end of handling is already recorded and cannot change"));
+    goto done;
+  }
   if (handling_end == MODEL_NO_TIME && !strcmp(kind, "final") && prev_end == MODEL_NO_TIME) handling_end = now; /* a final report ends handling */
   if (handling_end != MODEL_NO_TIME) json_object_set_new(content, "handling_ended_at", json_string(time_format(handling_end, OFFSET_MIN, buf)));
 

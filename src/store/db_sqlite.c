@@ -14,9 +14,19 @@
 #include "../common/timeutil.h"
 #include "store_int.h"
 
+#define STMT_CACHE 96 /* prepared statements kept per connection (the service repeats the same few dozen) */
+
+typedef struct cached_stmt {
+  char *sql;
+  sqlite3_stmt *s;
+  int busy;
+} cached_stmt;
+
 typedef struct sq_store {
   struct store base;
   sqlite3 *db;
+  cached_stmt cache[STMT_CACHE];
+  int ncache;
   int level; /* open transaction levels: 0 none, 1 BEGIN, n > 1 savepoint s<n> */
 } sq_store;
 
@@ -32,9 +42,33 @@ static int db_err(store *st, cirs_err *e, const char *what) {
   return err_set(e, "db_error", "", m);
 }
 
+/* Prepared statements are cached per connection by their text: preparing costs more than running most of them.
+ * A statement in use is not handed out twice (a nested use of the same text gets a fresh, uncached one). */
 static int prep(store *st, const char *sql, sqlite3_stmt **s, cirs_err *e) {
-  if (sqlite3_prepare_v2(DB(st), sql, -1, s, NULL) != SQLITE_OK) return db_err(st, e, "prepare");
+  sq_store *q = (sq_store *)st;
+  for (int i = 0; i < q->ncache; i++)
+    if (!q->cache[i].busy && !strcmp(q->cache[i].sql, sql)) {
+      q->cache[i].busy = 1;
+      *s = q->cache[i].s;
+      return 0;
+    }
+  int keep = q->ncache < STMT_CACHE;
+  if (sqlite3_prepare_v3(q->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, s, NULL) != SQLITE_OK) return db_err(st, e, "prepare");
+  if (keep) q->cache[q->ncache++] = (cached_stmt){strdup(sql), *s, 1};
   return 0;
+}
+
+/* Done with a statement: a cached one is reset for the next use, any other finalized. */
+static void release(store *st, sqlite3_stmt *s) {
+  sq_store *q = (sq_store *)st;
+  for (int i = 0; i < q->ncache; i++)
+    if (q->cache[i].s == s) {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+      q->cache[i].busy = 0;
+      return;
+    }
+  sqlite3_finalize(s);
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v) {
@@ -58,10 +92,10 @@ static int step_done(store *st, sqlite3_stmt *s, const char *what, cirs_err *e) 
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
     db_err(st, e, what);
-    sqlite3_finalize(s);
+    release(st, s);
     return -1;
   }
-  sqlite3_finalize(s);
+  release(st, s);
   return 0;
 }
 
@@ -111,10 +145,10 @@ static int rows_json(store *st, sqlite3_stmt *s, json_t **out, cirs_err *e) {
   if (rc != SQLITE_DONE) {
     db_err(st, e, "query");
     json_decref(arr);
-    sqlite3_finalize(s);
+    release(st, s);
     return -1;
   }
-  sqlite3_finalize(s);
+  release(st, s);
   *out = arr;
   return 0;
 }
@@ -137,7 +171,7 @@ static int sq_schema_version(store *st) {
   int v = -1;
   if (sqlite3_prepare_v2(DB(st), "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     v = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
+  release(st, s);
   return v;
 }
 
@@ -164,6 +198,11 @@ static int migrate(store *st, cirs_err *e) {
 }
 
 static void sq_close(store *st) {
+  sq_store *q = (sq_store *)st;
+  for (int i = 0; i < q->ncache; i++) {
+    sqlite3_finalize(q->cache[i].s);
+    free(q->cache[i].sql);
+  }
   sqlite3_close_v2(DB(st));
   free(st);
 }
@@ -242,7 +281,7 @@ static int64_t id_by_code(store *st, const char *table, const char *code) {
   if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) != SQLITE_OK) return 0;
   bind_text(s, 1, code);
   if (sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  release(st, s);
   return id;
 }
 
@@ -336,7 +375,7 @@ static int sq_authority_match(store *st, const char *type, const char *province,
     db_err(st, e, "authority match");
     found = -1;
   }
-  sqlite3_finalize(s);
+  release(st, s);
   return found;
 }
 
@@ -346,7 +385,7 @@ static int64_t next_id(store *st, const char *table) {
   sqlite3_stmt *s;
   int64_t id = 1;
   if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  release(st, s);
   return id;
 }
 
@@ -384,7 +423,7 @@ static int sq_report_insert(store *st, model_report *r, cirs_err *e) {
   if (prep(st, "SELECT coalesce(max(version), 0) + 1 FROM report_versions WHERE incident_id = ?", &s, e)) return -1;
   sqlite3_bind_int64(s, 1, r->incident_id);
   r->version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
-  sqlite3_finalize(s);
+  release(st, s);
   char *content = json_dumps(r->content, JSON_COMPACT | JSON_PRESERVE_ORDER);
   char hash[AUDIT_HASH_HEX];
   audit_sha256_hex(content, strlen(content), hash);
@@ -568,7 +607,8 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   snprintf(sql, sizeof sql,
            "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
            " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
-           " AND (:status IS NULL OR b.status = :status) AND (:due_before IS NULL OR (b.due_ms IS NOT NULL AND b.due_ms < :due_before))"
+           " AND (:status IS NULL OR b.status = :status)"
+           " AND (:due_before IS NULL OR (b.status = 'pending' AND b.due_ms >= :now AND b.due_ms < :due_before))"
            " AND (:drill = 0 OR i.drill = :drill - 1) AND (:s_all = 1"
            " OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"
            " OR (:s_auth <> 0 AND b.from_authority_id IN (" SUBTREE_SQL(":s_auth") ")))"
@@ -590,7 +630,7 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
 
 #define PRINCIPAL_SQL                                                                                                         \
   "SELECT u.id, u.username, u.name, u.role, u.organisation_id, o.code AS organisation, u.authority_id, a.code AS authority,"      \
-  " a.type AS authority_type, u.disabled"
+  " a.type AS authority_type, a.province AS authority_province, a.sector AS authority_sector, u.disabled"
 
 /* One principal: `extra` adds columns, `from_where` names the tables after u/o/a and the condition on ?1 (text)
  * and ?2 (integer, when has_int). */
@@ -681,7 +721,7 @@ static int sq_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err 
     *last_id = sqlite3_column_int64(s, 0);
     snprintf(hash, AUDIT_HASH_HEX, "%s", (const char *)sqlite3_column_text(s, 1));
   }
-  sqlite3_finalize(s);
+  release(st, s);
   return 0;
 }
 
@@ -695,7 +735,7 @@ static int sq_event_append(store *st, model_event *ev, cirs_err *e) {
     last_id = sqlite3_column_int64(s, 0);
     snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
   }
-  sqlite3_finalize(s);
+  release(st, s);
   int64_t id = last_id + 1;
   char *payload = json_dumps(ev->payload ? ev->payload : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (!payload || audit_hash(id, ev->at_ms, ev->actor, ev->type, ev->entity, ev->entity_id, payload, prev, hash)) {
@@ -738,7 +778,7 @@ static int sq_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) {
     db_err(st, e, "event scan");
     r = -1;
   }
-  sqlite3_finalize(s);
+  release(st, s);
   return r;
 }
 
@@ -748,7 +788,7 @@ static int64_t count_where(store *st, const char *sql, int64_t arg) {
   if (sqlite3_prepare_v2(DB(st), sql, -1, &s, NULL) != SQLITE_OK) return 0;
   sqlite3_bind_int64(s, 1, arg);
   if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  release(st, s);
   return n;
 }
 
@@ -781,7 +821,7 @@ static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) 
       lid = sqlite3_column_int64(s, 0);
       snprintf(lhash, sizeof lhash, "%s", (const char *)sqlite3_column_text(s, 1));
     }
-    sqlite3_finalize(s);
+    release(st, s);
     if (prep(st, "INSERT INTO chain_anchor(id,last_purged_id,last_purged_hash) VALUES(1,?,?)"
                  " ON CONFLICT(id) DO UPDATE SET last_purged_id = excluded.last_purged_id, last_purged_hash = excluded.last_purged_hash",
              &s, e))
@@ -827,7 +867,7 @@ static int sq_routed_to(store *st, int64_t incident_id, int64_t authority_id) {
   sqlite3_bind_int64(s, 1, incident_id);
   sqlite3_bind_int64(s, 2, authority_id);
   found = sqlite3_step(s) == SQLITE_ROW;
-  sqlite3_finalize(s);
+  release(st, s);
   return found;
 }
 
@@ -954,11 +994,11 @@ static int sq_access_log(store *st, const json_t *entries, cirs_err *e) {
     bind_text(s, 7, json_string_value(json_object_get(x, "req_id")));
     if (sqlite3_step(s) != SQLITE_DONE) {
       db_err(st, e, "access log");
-      sqlite3_finalize(s);
+      release(st, s);
       return -1;
     }
   }
-  sqlite3_finalize(s);
+  release(st, s);
   return 0;
 }
 
@@ -998,7 +1038,7 @@ static int sq_obligation_counts(store *st, json_t **out, cirs_err *e) {
   json_t *o = json_object();
   while (sqlite3_step(s) == SQLITE_ROW)
     json_object_set_new(o, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));
-  sqlite3_finalize(s);
+  release(st, s);
   *out = o;
   return 0;
 }

@@ -29,8 +29,9 @@ static struct {
   writer_stats stats;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
-static void count_batch(size_t n) {
+static void count_batch(size_t n, int committed) {
   static const uint64_t bounds[8] = WRITER_BATCH_BOUNDS;
+  if (!committed) return;
   W.stats.commits++;
   W.stats.jobs += n;
   W.stats.batch_sum += n;
@@ -52,7 +53,7 @@ static void run_tick(int final) {
 static void run_batch(job *list) {
   cirs_err e = {0};
   size_t n = 0;
-  int began = store_begin(W.st, &e) == 0;
+  int began = store_begin(W.st, &e) == 0, committed = 0;
   for (job *j = list; j; j = j->next) {
     n++;
     if (!began) {
@@ -76,9 +77,8 @@ static void run_batch(job *list) {
   }
   if (began) {
     run_tick(0);
-    if (store_commit(W.st, &e)) {
+    if (!(committed = !store_commit(W.st, &e))) {
       store_unwind(W.st, 0);
-      W.stats.failed_commits++;
       for (job *j = list; j; j = j->next)
         if (j->rc == 0) {
           j->rc = -1;
@@ -87,7 +87,8 @@ static void run_batch(job *list) {
     }
   }
   pthread_mutex_lock(&W.mu);
-  count_batch(n);
+  if (!committed) W.stats.failed_commits++;
+  count_batch(n, committed);
   for (job *j = list; j; j = j->next) j->done = 1;
   pthread_cond_broadcast(&W.done);
   pthread_mutex_unlock(&W.mu);

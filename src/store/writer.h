@@ -18,7 +18,7 @@
 /* A job: runs inside a transaction level of its own on the writer's connection; 0 = keep, -1 = undo (e set). */
 typedef int (*writer_fn)(store *st, void *arg, cirs_err *e);
 
-/* Called at the start of every batch and at least every WRITER_TICK_MS, inside the batch transaction, for
+/* Called after the jobs of every batch and at least every WRITER_TICK_MS, inside the batch transaction, for
  * deferred work (access-log flushes, clean-up). Its failure is logged and undone; it never fails a batch. */
 typedef void (*writer_tick_fn)(store *st, int64_t now_ms, int final);
 

@@ -310,7 +310,7 @@ def test_config_file_errors_name_file_and_line(tmp_path, demo_db, text, line, co
 
 
 def test_bad_values_from_flags_and_environment_name_their_source(demo_db):
-    r = cirs("serve", "--db", demo_db, "--workers", "65")
+    r = cirs("serve", "--db", demo_db, "--workers", "129")
     assert r.code == 2 and "[bad_value] workers:" in r.err
     r = cirs("serve", "--db", demo_db, env={"CIRS_LISTEN": "127.0.0.1:99999"})
     assert r.code == 2 and "[bad_value] CIRS_LISTEN:" in r.err

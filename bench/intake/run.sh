@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# bench/intake/run.sh — durable intake benchmark: `cirs serve` next to the machine's ceiling (bench/baseline.c).
+#
+#   bench/intake/run.sh [PATH/TO/cirs]        (`make bench` runs it with $(B)/cirs)
+#
+# 1. builds what it needs (cirs with `make B=$B all` unless a binary is given; bench/baseline.c with cc),
+# 2. generates BENCH_N varied reports (gen_reports.py) and a demo database with one API token per demo operator,
+# 3. posts a sample of the reports once with curl: each must answer 201 with the grade the generator expects,
+# 4. for the ceiling, then the service: warm-up, then wrk -t BENCH_THREADS -c BENCH_CONNS -d BENCH_DURATION with
+#    intake.lua (the same bodies for both), then stops the server and counts the rows it holds,
+# 5. prints target, acknowledged (2xx) reports/s, p50, p99, non-2xx, socket errors, and the service/ceiling ratio
+#    against the goal of issue 3 (>= 50 % of the ceiling with p99 <= 20 ms).
+# Exit status: 0 when the run completed (goal met or not; BENCH_STRICT=1 makes a missed goal exit 3), 1 when
+# something broke: a sample report refused, a server that did not start, or FEWER rows on disk than 2xx answers.
+#
+# The databases live in a temporary directory under $B (the repo's file system, never tmpfs: fsync must be real).
+# Knobs (environment): B (build dir, default build), BENCH_DURATION (20 s), BENCH_WARMUP (5 s), BENCH_CONNS (64),
+# BENCH_THREADS (2 wrk threads), BENCH_WORKERS (cirs serve --workers, default 32 = the service default),
+# BENCH_BASE_THREADS (ceiling pool threads, default nproc), BENCH_N (2000 reports), BENCH_SEED, BENCH_KEEP=1 (keep
+# the work directory: databases, server logs, wrk output), BENCH_STRICT=1.
+set -euo pipefail
+
+GIVEN=""
+if [ $# -ge 1 ]; then GIVEN=$(realpath "$1"); fi
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+B=${B:-build}
+DURATION=${BENCH_DURATION:-20}
+WARMUP=${BENCH_WARMUP:-5}
+CONNS=${BENCH_CONNS:-64}
+THREADS=${BENCH_THREADS:-2}
+WORKERS=${BENCH_WORKERS:-32}
+BASE_THREADS=${BENCH_BASE_THREADS:-$(nproc)}
+N=${BENCH_N:-2000}
+SEED=${BENCH_SEED:-20251101}
+USERS=(reporter reporter-bj reporter-jc reporter-sh reporter-bank reporter-mwr)
+T0=$(date +%s)
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# --- tools and binaries ----------------------------------------------------------------------------------------------
+for tool in wrk curl sqlite3 /usr/bin/python3 pkg-config cc; do
+  if ! command -v "$tool" >/dev/null; then bench/install-deps.sh; break; fi
+done
+if [ -n "$GIVEN" ]; then
+  CIRS=$GIVEN
+else
+  make --no-print-directory B="$B" all >&2
+  CIRS=$B/cirs
+fi
+[ -x "$CIRS" ] || die "no cirs binary at $CIRS"
+BASELINE=$B/bench/baseline
+if [ ! -x "$BASELINE" ] || [ bench/baseline.c -nt "$BASELINE" ]; then
+  mkdir -p "$B/bench"
+  # shellcheck disable=SC2046
+  cc -O2 -g -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -o "$BASELINE" bench/baseline.c \
+    $(pkg-config --cflags --libs libmicrohttpd sqlite3) -lpthread
+fi
+
+# --- work directory on a real disk -----------------------------------------------------------------------------------
+mkdir -p "$B"
+WORK=$(mktemp -d "$ROOT/$B/bench-intake.XXXXXX")
+PIDS=()
+# shellcheck disable=SC2317 # (called by the trap)
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+FSTYPE=$(df --output=fstype "$WORK" | tail -1)
+case "$FSTYPE" in
+  tmpfs | ramfs) die "$WORK is on $FSTYPE: fsync would cost nothing; point B= at a directory on a disk" ;;
+esac
+FSYNC=$(dd if=/dev/zero of="$WORK/fsync-probe" bs=4k count=1000 oflag=dsync 2>&1 | tail -1 \
+  | awk '{for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.0f", 1000 / $(i - 1)}')
+rm -f "$WORK/fsync-probe"
+say "work dir $WORK ($FSTYPE; /tmp is $(df --output=fstype /tmp | tail -1))"
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { # PORT PID LOG
+  for _ in $(seq 1 100); do
+    if curl -fs -o /dev/null "http://127.0.0.1:$1/healthz"; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "server exited at start"; }
+    sleep 0.1
+  done
+  die "server on port $1 did not answer /healthz"
+}
+stop() { # PID: SIGTERM, wait for the graceful exit
+  kill -TERM "$1"
+  wait "$1" || true
+  local keep=()
+  for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+  PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# --- reports, database, tokens ---------------------------------------------------------------------------------------
+/usr/bin/python3 bench/intake/gen_reports.py --rules rules/cn-2025.json --out "$WORK" --n "$N" --seed "$SEED"
+"$CIRS" init --demo --db "$WORK/service.db" >/dev/null 2>&1 || die "cirs init --demo failed"
+TOKENS=""
+declare -A TOK
+for u in "${USERS[@]}"; do
+  TOK[$u]=$("$CIRS" token create --db "$WORK/service.db" --user "$u" 2>/dev/null) || die "cirs token create --user $u failed"
+  TOKENS+="$u=${TOK[$u]},"
+done
+
+run_wrk() { # URL SECONDS OUTFILE
+  BENCH_BODIES="$WORK/bodies.tsv" BENCH_TOKENS="$TOKENS" \
+    wrk -t "$THREADS" -c "$CONNS" -d "${2}s" --timeout 10s -s bench/intake/intake.lua "$1" >"$3" 2>&1 \
+    || { cat "$3" >&2; die "wrk failed"; }
+  grep -q '^RESULT ' "$3" || { cat "$3" >&2; die "wrk printed no RESULT line"; }
+}
+# The row count once the warm-up's last requests (still in the server when wrk stops) have committed.
+settled() { # DB TABLE
+  local a b
+  a=$(sqlite3 "$1" "SELECT count(*) FROM $2")
+  while sleep 0.3; b=$(sqlite3 "$1" "SELECT count(*) FROM $2"); [ "$a" != "$b" ]; do a=$b; done
+  echo "$b"
+}
+field() { sed -n "s/^RESULT.* $2=\([^ ]*\).*/\1/p" "$1"; } # FILE NAME
+
+# --- the ceiling ---------------------------------------------------------------------------------------------------
+BPORT=$(free_port)
+"$BASELINE" --db "$WORK/baseline.db" --listen "127.0.0.1:$BPORT" --threads "$BASE_THREADS" 2>"$WORK/baseline.log" &
+PIDS+=($!)
+BPID=$!
+wait_up "$BPORT" "$BPID" "$WORK/baseline.log"
+say "ceiling: warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections"
+run_wrk "http://127.0.0.1:$BPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-baseline-warmup.txt"
+B_BEFORE=$(settled "$WORK/baseline.db" reports)
+run_wrk "http://127.0.0.1:$BPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-baseline.txt"
+stop "$BPID"
+B_AFTER=$(sqlite3 "$WORK/baseline.db" "SELECT count(*) FROM reports")
+
+# --- the service ---------------------------------------------------------------------------------------------------
+SPORT=$(free_port)
+"$CIRS" serve --db "$WORK/service.db" --listen "127.0.0.1:$SPORT" --workers "$WORKERS" 2>"$WORK/service.log" &
+PIDS+=($!)
+SPID=$!
+wait_up "$SPORT" "$SPID" "$WORK/service.log"
+# The sample: every grade, every family, every operator, tiers, ransom, smallest and largest body, a few at random.
+checked=0
+while IFS=$'\t' read -r line user grade bytes why; do
+  body=$(sed -n "${line}p" "$WORK/bodies.tsv" | cut -f2-)
+  code=$(printf '%s' "$body" | curl -s -o "$WORK/sample-answer.json" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer ${TOK[$user]}" -H 'Content-Type: application/json' -H 'Accept-Language: en' \
+    --data-binary @- "http://127.0.0.1:$SPORT/api/v1/incidents")
+  got=$(grep -o '"grade":"[^"]*"' "$WORK/sample-answer.json" | head -1 | cut -d'"' -f4 || true)
+  if [ "$code" != 201 ] || [ "$got" != "$grade" ]; then
+    printf 'report %s (%s, %s B, %s): expected 201 %s, got %s %s\n  body: %s\n  answer: %s\n' "$line" "$user" "$bytes" \
+      "$why" "$grade" "$code" "$got" "$body" "$(head -c 600 "$WORK/sample-answer.json")" >&2
+    die "a generated report was not accepted as expected: fix bench/intake/gen_reports.py (or the service)"
+  fi
+  checked=$((checked + 1))
+done <"$WORK/sample.tsv"
+say "sample: $checked generated reports posted with curl, each 201 with the expected grade"
+say "service: warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections (--workers $WORKERS)"
+run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-service-warmup.txt"
+S_BEFORE=$(settled "$WORK/service.db" incidents)
+metric() { awk -v m="$2" '$1 == m {print $2}' "$1"; } # FILE NAME (empty when the service has no such metric)
+curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-before.txt" || true
+run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-service.txt"
+curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-after.txt" || true
+stop "$SPID"
+S_AFTER=$(sqlite3 "$WORK/service.db" "SELECT count(*) FROM incidents")
+"$CIRS" audit verify --db "$WORK/service.db" >"$WORK/audit.txt" 2>&1 && AUDIT=passed || AUDIT="FAILED ($(head -c 200 "$WORK/audit.txt"))"
+
+# --- report ----------------------------------------------------------------------------------------------------------
+printf '\nCIRS intake benchmark  %s\n' "$(date '+%Y-%m-%d %H:%M %Z')"
+printf 'cirs: %s (built %s; tree %s)\n' "$CIRS" "$(date -r "$CIRS" '+%Y-%m-%d %H:%M')" \
+  "$(git describe --always --dirty 2>/dev/null || echo '?')"
+printf 'machine: %s cores (%s), %s, %s; databases on %s (%s synchronous 4 KiB writes/s, dd oflag=dsync)\n' "$(nproc)" \
+  "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$(uname -sr)" \
+  "$(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release)" "$FSTYPE" "$FSYNC"
+printf 'load: wrk -t%s -c%s -d%ss (after %ss warm-up), %s reports of %s B median cycled, POST /api/v1/incidents\n\n' \
+  "$THREADS" "$CONNS" "$DURATION" "$WARMUP" "$N" \
+  "$(cut -f2- "$WORK/bodies.tsv" | LC_ALL=C awk '{print length($0)}' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')"
+printf '%-34s %14s %9s %9s %9s %8s %8s\n' target "ack reports/s" "p50 ms" "p99 ms" "max ms" non-2xx errors
+row() { # LABEL FILE
+  local e
+  e=$(($(field "$2" err_connect) + $(field "$2" err_read) + $(field "$2" err_write) + $(field "$2" err_timeout)))
+  printf '%-34s %14s %9s %9s %9s %8s %8s\n' "$1" "$(field "$2" ack_per_s)" "$(field "$2" p50_ms)" "$(field "$2" p99_ms)" \
+    "$(field "$2" max_ms)" "$(field "$2" non2xx)" "$e"
+}
+row "ceiling (bench/baseline.c)" "$WORK/wrk-baseline.txt"
+row "cirs serve --workers $WORKERS" "$WORK/wrk-service.txt"
+
+B_OK=$(field "$WORK/wrk-baseline.txt" ok)
+S_OK=$(field "$WORK/wrk-service.txt" ok)
+RATIO=$(awk -v s="$(field "$WORK/wrk-service.txt" ack_per_s)" -v b="$(field "$WORK/wrk-baseline.txt" ack_per_s)" \
+  'BEGIN{printf "%.1f", (b > 0 ? 100 * s / b : 0)}')
+P99=$(field "$WORK/wrk-service.txt" p99_ms)
+GOAL=$(awk -v r="$RATIO" -v p="$P99" 'BEGIN{print (r >= 50 && p <= 20) ? "met" : "NOT met"}')
+printf '\nservice / ceiling: %s %%   goal (>= 50 %% with p99 <= 20 ms): %s\n' "$RATIO" "$GOAL"
+printf 'ceiling: %s\n' "$(grep 'stopped:' "$WORK/baseline.log" | sed 's/^baseline: stopped: //')"
+C0=$(metric "$WORK/metrics-before.txt" cirs_db_commits_total)
+C1=$(metric "$WORK/metrics-after.txt" cirs_db_commits_total)
+if [ -n "$C0" ] && [ -n "$C1" ]; then
+  J=$(($(metric "$WORK/metrics-after.txt" cirs_db_batch_size_sum) - $(metric "$WORK/metrics-before.txt" cirs_db_batch_size_sum)))
+  printf 'service (/metrics, measured run): %s commits, %s write jobs, mean batch %s\n' $((C1 - C0)) "$J" \
+    "$(awk -v j="$J" -v c=$((C1 - C0)) 'BEGIN{printf "%.1f", (c > 0 ? j / c : 0)}')"
+fi
+printf 'durability: ceiling %s rows written during the run >= %s acknowledged; service %s incidents written during the run >= %s acknowledged; audit verify %s\n' \
+  $((B_AFTER - B_BEFORE)) "$B_OK" $((S_AFTER - S_BEFORE)) "$S_OK" "$AUDIT"
+for f in baseline service; do
+  codes=$(field "$WORK/wrk-$f.txt" codes)
+  if [ "$codes" != "-" ]; then
+    printf '%s non-2xx by status: %s; first bodies:\n' "$f" "$codes"
+    grep '^ERRBODY ' "$WORK/wrk-$f.txt" | sed 's/^ERRBODY /  /'
+  fi
+done
+SLOG=$(grep -c 'level=error' "$WORK/service.log" || true)
+if [ "$SLOG" -gt 0 ]; then
+  printf 'service log: %s error lines, first ones:\n' "$SLOG"
+  grep 'level=error' "$WORK/service.log" | head -5 | sed 's/^/  /'
+fi
+printf 'whole run: %ss\n' $(($(date +%s) - T0))
+
+[ $((B_AFTER - B_BEFORE)) -ge "$B_OK" ] || die "ceiling: fewer rows on disk than acknowledged"
+[ $((S_AFTER - S_BEFORE)) -ge "$S_OK" ] || die "service: fewer incidents on disk than acknowledged"
+[ "$AUDIT" = passed ] || die "audit verify failed"
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$GOAL" != met ]; then exit 3; fi
+exit 0
