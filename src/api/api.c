@@ -159,7 +159,7 @@ static const char *json_limits(const json_t *j, int depth, size_t *nodes, char *
 /* Parses a JSON object body; checks the content type. NULL with the response set on failure. */
 static json_t *body_object(const http_request *rq, http_response *rs) {
   const char *ct = http_header(rq, "Content-Type");
-  if (!ct || strncmp(ct, "application/json", 16)) {
+  if (!ct || strncmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
     fail(rs, "unsupported_media_type", "Content-Type", "请求体必须是 application/json", "the body must be application/json");
     return NULL;
   }
@@ -273,7 +273,13 @@ static int h_login(hctx *h) {
     err_set(&e, "unknown_field", k, k);
     return api_error(h->rs, &e);
   }
-  if (!user || !*user || strlen(user) > MODEL_CODE_MAX) return fail(h->rs, "missing_field", "username", "需要用户名", "username required");
+  static const char *const fields[] = {"username", "password"};
+  for (int i = 0; i < 2; i++) {
+    json_t *x = json_object_get(b, fields[i]);
+    if (x && !json_is_string(x)) return fail(h->rs, "wrong_type", fields[i], "应为字符串", "string expected");
+  }
+  if (!user || !*user) return fail(h->rs, "missing_field", "username", "需要用户名", "username required");
+  if (strlen(user) > MODEL_CODE_MAX) return fail(h->rs, "too_large", "username", "用户名过长", "username too long");
   if (!pw || !*pw) return fail(h->rs, "missing_field", "password", "需要密码", "password required");
   if (strlen(pw) > AUTH_PASSWORD_MAX) return fail(h->rs, "too_large", "password", "密码过长", "password too long");
   char key[160];
@@ -358,6 +364,7 @@ static int h_incident_create(hctx *h) {
     channel = json_string_value(json_object_get(doc, "channel"));
     if (!org || !*org || strlen(org) > MODEL_CODE_MAX)
       return fail(h->rs, "missing_field", "organisation", "代为录入须注明报告单位（运营者代码）", "entry on an operator's behalf needs its organisation code");
+    if (!channel) return fail(h->rs, "missing_field", "channel", "代为录入须注明报告方式（phone、fax、in_person 或 email）", "entry on an operator's behalf needs its channel (phone, fax, in_person or email)");
     int okc = 0;
     for (const char *const *c = channels; channel && *c; c++) okc |= !strcmp(*c, channel);
     if (!okc) return fail(h->rs, "bad_value", "channel", "channel 应为 phone、fax、in_person 或 email", "channel must be phone, fax, in_person or email");

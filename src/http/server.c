@@ -124,7 +124,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   http_response rs = {0};
   if (cs->too_large) {
     rs.status = 413;
-    rs.json = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "too_large", "message", "request body exceeds 1 MiB", "field", "");
+    const char *al = http_header(&rq, "Accept-Language");
+    rs.json = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "too_large", "message",
+                        al && !strncmp(al, "en", 2) ? "request body exceeds 1 MiB" : "请求体超过 1 MiB 上限", "field", "");
   } else {
     sv->fn(sv->app, &rq, &rs);
   }

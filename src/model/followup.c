@@ -224,6 +224,8 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
     if (!strcmp(jstr(ob, "relative_to"), "handling_end") && (handling_end != MODEL_NO_TIME || prev_end != MODEL_NO_TIME) &&
         json_is_string(json_object_get(ob, "max")) && !time_parse_duration(jstr(ob, "max"), &d))
       due = time_add(handling_end != MODEL_NO_TIME ? handling_end : prev_end, &d, OFFSET_MIN);
+    if (!strcmp(jstr(ob, "relative_to"), "initial_report") && json_is_string(json_object_get(ob, "max")) && !time_parse_duration(jstr(ob, "max"), &d))
+      due = time_add(json_integer_value(json_object_get(json_array_get(reports, 0), "submitted_ms")), &d, OFFSET_MIN); /* runs from version 1 */
     const char *status = "pending";
     if (json_is_string(json_object_get(ob, "met_by")) && !strcmp(jstr(ob, "met_by"), "initial_report")) {
       met = now;
