@@ -170,6 +170,17 @@ static json_t *body_object(const http_request *rq, http_response *rs) {
     char m[300];
     snprintf(m, sizeof m, L("第 %d 行第 %d 列：%s", "line %d column %d: %s"), je.line, je.column, je.text);
     err_set(&e, "invalid_json", "", m);
+    /* Name the member whose value failed to parse: the last `"key":` before the error position. */
+    for (size_t p = (size_t)je.position < rq->body_len ? (size_t)je.position : rq->body_len; p > 1; p--)
+      if (rq->body[p - 1] == ':') {
+        size_t end = p - 1;
+        while (end > 0 && (rq->body[end - 1] == ' ' || rq->body[end - 1] == '\t' || rq->body[end - 1] == '\n' || rq->body[end - 1] == '\r')) end--;
+        if (end == 0 || rq->body[end - 1] != '"') break;
+        size_t start = end - 1;
+        while (start > 0 && rq->body[start - 1] != '"') start--;
+        if (start > 0 && end - 1 - start < sizeof e.field) snprintf(e.field, sizeof e.field, "%.*s", (int)(end - 1 - start), rq->body + start);
+        break;
+      }
     api_error(rs, &e);
     return NULL;
   }
@@ -396,6 +407,11 @@ static int h_incident_create(hctx *h) {
   json_decref(copy);
   if (rc) return api_error(h->rs, &e);
   if (duty) {
+    /* The report reached CIRS through this authority's duty desk: it may see what it entered. */
+    if (store_route_add(h->st, json_integer_value(json_object_get(out, "id")), pstr(h->c, "authority"), "report", 0, time_now_ms(), &e)) {
+      json_decref(out);
+      return api_error(h->rs, &e);
+    }
     json_object_set_new(out, "entered_by", json_string(pstr(h->c, "username")));
     json_object_set_new(out, "channel", json_string(channel));
   }
@@ -1006,7 +1022,7 @@ json_t *api_openapi(void) {
         if (p) json_array_append_new(params, p);
       }
     }
-    if (r->write && r->auth)
+    if (r->write && r->auth && strcmp(r->method, "DELETE"))
       json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s, s:i}, s:s}", "name", "Idempotency-Key", "in", "header", "required", 0, "schema", "type",
                                               "string", "maxLength", IDEM_KEY_MAX, "description", "a retry with the same key and request returns the first answer"));
     if (json_array_size(params)) json_object_set_new(op, "parameters", params);

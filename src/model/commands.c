@@ -245,6 +245,8 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
     json_object_set_new(content, "occurred_at", json_string(time_format(occurred_ms, SUBMIT_OFFSET_MIN, buf)));
   }
   json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
+  json_object_set(content, "title", json_object_get(doc, "title"));
+  if (json_is_object(json_object_get(doc, "facts"))) json_object_set(content, "facts", json_object_get(doc, "facts"));
   json_t *ransom = json_object_get(json_object_get(doc, "facts"), "ransom");
   if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
   model_report rep = {0, inc.id, 0, "initial", actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out)};

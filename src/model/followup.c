@@ -146,6 +146,8 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
   json_t *cv;
   json_object_foreach(json_object_get(doc, "content"), ck, cv) if (json_is_string(cv)) json_object_set(content, ck, cv);
   json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
+  json_object_set_new(content, "title", json_string(jstr(doc, "title") ? jstr(doc, "title") : jstr(inc, "title")));
+  if (json_is_object(json_object_get(input, "facts"))) json_object_set(content, "facts", json_object_get(input, "facts"));
   json_t *ransom = json_object_get(json_object_get(input, "facts"), "ransom");
   if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
   char buf[TIME_STR_MAX];

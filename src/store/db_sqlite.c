@@ -561,9 +561,13 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
   return rows_json(st, s, out, e);
 }
 
+/* Now in epoch ms inside SQL (obligations past due read as overdue until the scheduler records it). */
+#define NOW_SQL "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 static const char OBLIGATION_COLS[] =
     "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
-    " b.max, b.relative_to, b.due_ms, b.hard, b.policy, b.status, b.met_ms, b.source, b.confidence,"
+    " b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
+    " CASE WHEN b.status = 'pending' AND b.due_ms < " NOW_SQL " THEN 'overdue' ELSE b.status END AS status,"
+    " b.met_ms, b.source, b.confidence,"
     " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, i.drill"
     " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
 
@@ -607,7 +611,7 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   snprintf(sql, sizeof sql,
            "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
            " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
-           " AND (:status IS NULL OR b.status = :status)"
+           " AND (:status IS NULL OR (CASE WHEN b.status = 'pending' AND b.due_ms < :now THEN 'overdue' ELSE b.status END) = :status)"
            " AND (:due_before IS NULL OR (b.status = 'pending' AND b.due_ms >= :now AND b.due_ms < :due_before))"
            " AND (:drill = 0 OR i.drill = :drill - 1) AND (:s_all = 1"
            " OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"
@@ -1034,7 +1038,9 @@ static int sq_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t 
 
 static int sq_obligation_counts(store *st, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT status, count(*) FROM obligations GROUP BY status", &s, e)) return -1;
+  if (prep(st, "SELECT CASE WHEN status = 'pending' AND due_ms < " NOW_SQL " THEN 'overdue' ELSE status END AS st, count(*) FROM obligations GROUP BY st",
+           &s, e))
+    return -1;
   json_t *o = json_object();
   while (sqlite3_step(s) == SQLITE_ROW)
     json_object_set_new(o, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));

@@ -6,7 +6,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../build/cirs}"
 work="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 if [ ! -x "$here/node_modules/.bin/redocly" ]; then
   echo "openapi: installing @redocly/cli from npm (tests/openapi/package-lock.json)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
