@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,4 +70,15 @@ const char *cli_rules_dir(const char *flag) {
   if (flag && *flag) return flag;
   const char *env = getenv("CIRS_RULES");
   return env && *env ? env : NULL;
+}
+
+const char *cli_actor(char *buf, size_t n) {
+  const char *u = getenv("USER");
+  if (!u || !*u) u = getenv("LOGNAME");
+  if (!u || !*u) {
+    struct passwd *pw = getpwuid(getuid());
+    u = pw ? pw->pw_name : NULL;
+  }
+  snprintf(buf, n, "cli:%s", u && *u ? u : "unknown");
+  return buf;
 }

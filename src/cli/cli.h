@@ -52,4 +52,7 @@ int cmd_org_add(int argc, char **argv);
 int cmd_authority_add(int argc, char **argv);
 int cmd_user_add(int argc, char **argv);
 
+/* The actor of audit events written from the command line: "cli:<login>". */
+const char *cli_actor(char *buf, size_t n);
+
 #endif

@@ -331,23 +331,11 @@ static int check_regimes(const json_t *list, const json_t *docs, cirs_err *e) {
 
 /* ---- shared steps ---------------------------------------------------------------------------------------------- */
 
-/* The actor of the audit events: "cli:<login>" like every command that writes from the command line. */
-static const char *actor(char *buf, size_t n) {
-  const char *u = getenv("USER");
-  if (!u || !*u) u = getenv("LOGNAME");
-  if (!u || !*u) {
-    struct passwd *pw = getpwuid(getuid());
-    u = pw ? pw->pw_name : NULL;
-  }
-  snprintf(buf, n, "cli:%s", u && *u ? u : "unknown");
-  return buf;
-}
-
 /* Appends the event of a change; borrows `payload` (NULL = it could not be built). */
 static int write_event(store *st, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e) {
   if (!payload) return err_set(e, "internal", "", "event payload");
   char who[80];
-  model_event ev = {0, time_now_ms(), actor(who, sizeof who), type, entity, id, payload};
+  model_event ev = {0, time_now_ms(), cli_actor(who, sizeof who), type, entity, id, payload};
   return store_event_append(st, &ev, e);
 }
 

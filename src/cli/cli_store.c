@@ -91,17 +91,6 @@ static int parse(int argc, char **argv, dbopts *o, const int *allowed, const cha
     if (pr_) return pr_ > 0 ? EXIT_OK : EXIT_INPUT;                  \
   } while (0)
 
-static const char *actor(char *buf, size_t n) {
-  const char *u = getenv("USER");
-  if (!u || !*u) u = getenv("LOGNAME");
-  if (!u || !*u) {
-    struct passwd *pw = getpwuid(getuid());
-    u = pw ? pw->pw_name : NULL;
-  }
-  snprintf(buf, n, "cli:%s", u && *u ? u : "unknown");
-  return buf;
-}
-
 static const char *fmt_ms(const json_t *v, char *buf) {
   if (!json_is_integer(v)) return "-";
   return time_format(json_integer_value(v), CN_OFFSET, buf);
@@ -130,7 +119,7 @@ int cmd_init(int argc, char **argv) {
     cirs_err e = {0};
     json_t *sum = NULL;
     char who[80];
-    if (model_load_demo(st, pw, actor(who, sizeof who), &sum, &e)) rc = cli_fail(&e);
+    if (model_load_demo(st, pw, cli_actor(who, sizeof who), &sum, &e)) rc = cli_fail(&e);
     else {
       printf(L("演示数据：%lld 个监管机构，%lld 个运营者，%lld 个用户（密码：%s）\n", "demo data: %lld authorities, %lld organisations, %lld users (password: %s)\n"),
              (long long)json_integer_value(json_object_get(sum, "authorities")), (long long)json_integer_value(json_object_get(sum, "organisations")),
@@ -197,7 +186,7 @@ int cmd_report_submit(int argc, char **argv) {
   int rc = open_db(o.db, 0, &st);
   json_t *res = NULL;
   char who[80];
-  if (!rc && model_report_submit(st, rs, o.org, doc, actor(who, sizeof who), "cli", &res, &e)) rc = cli_fail(&e);
+  if (!rc && model_report_submit(st, rs, o.org, doc, cli_actor(who, sizeof who), "cli", &res, &e)) rc = cli_fail(&e);
   if (!rc) {
     if (o.json) cli_print_json(res);
     else {
@@ -424,7 +413,7 @@ int cmd_purge(int argc, char **argv) {
   char who[80];
   if (store_begin(st, &e) || store_purge(st, before, &counts, &e)) rc = cli_fail(&e);
   else {
-    model_event ev = {0, now, actor(who, sizeof who), "retention.purged", "events", 0,
+    model_event ev = {0, now, cli_actor(who, sizeof who), "retention.purged", "events", 0,
                       json_pack("{s:s, s:O}", "before", o.before, "deleted", counts)};
     if (store_event_append(st, &ev, &e) || store_commit(st, &e)) rc = cli_fail(&e);
     json_decref(ev.payload);

@@ -91,6 +91,22 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
   return rc ? -1 : 0;
 }
 
+int model_check_content(const json_t *c, cirs_err *e) {
+  if (!c) return err_set(e, "missing_field", "content", "content");
+  if (!json_is_object(c)) return err_set(e, "wrong_type", "content", L("应为对象", "object expected"));
+  char field[ERR_FIELD_MAX];
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)c, k, v) {
+    snprintf(field, sizeof field, "content.%s", k);
+    if (!in_list(k, REPORT_ITEMS)) return err_set(e, "unknown_field", field, field);
+    if (json_is_null(v)) continue; /* null: the item is not given (in a follow-up: unchanged) */
+    if (!json_is_string(v)) return err_set(e, "wrong_type", field, L("应为字符串", "string expected"));
+    if (json_string_length(v) > MODEL_ITEM_MAX) return err_set(e, "too_large", field, "20000");
+  }
+  return 0;
+}
+
 /* Checks the document's own fields (the assessment checks the rest). */
 static int check_doc(const json_t *doc, int64_t now, cirs_err *e) {
   if (!json_is_object(doc)) return err_set(e, "wrong_type", "", L("报告文件应为 JSON 对象", "a report document must be a JSON object"));
@@ -116,16 +132,8 @@ static int check_doc(const json_t *doc, int64_t now, cirs_err *e) {
   json_t *d = json_object_get(doc, "drill");
   if (d && !json_is_boolean(d)) return err_set(e, "wrong_type", "drill", L("应为 true 或 false", "true or false expected"));
   json_t *c = json_object_get(doc, "content");
-  if (!c) return err_set(e, "missing_field", "content", "content");
-  if (!json_is_object(c)) return err_set(e, "wrong_type", "content", L("应为对象", "object expected"));
+  if (model_check_content(c, e)) return -1;
   char field[ERR_FIELD_MAX];
-  json_object_foreach(c, k, v) {
-    snprintf(field, sizeof field, "content.%s", k);
-    if (!in_list(k, REPORT_ITEMS)) return err_set(e, "unknown_field", field, field);
-    if (json_is_null(v)) continue;
-    if (!json_is_string(v)) return err_set(e, "wrong_type", field, L("应为字符串", "string expected"));
-    if (json_string_length(v) > MODEL_ITEM_MAX) return err_set(e, "too_large", field, "20000");
-  }
   for (const char *const *r = REQUIRED_ITEMS; *r; r++) {
     json_t *x = json_object_get(c, *r);
     if (!json_is_string(x) || json_string_length(x) == 0) {

@@ -39,6 +39,9 @@ int model_tip_submit(store *st, const json_t *doc, const char *addr_hash, json_t
 /* What changed between two report contents: [{field, before, after}]. */
 json_t *model_version_diff(const json_t *before, const json_t *after);
 
+/* Checks a report's `content` object: known art. 7 items only, strings (or null) within MODEL_ITEM_MAX. */
+int model_check_content(const json_t *content, cirs_err *e);
+
 /* Shared by the commands: appends one event (takes `payload`); resolves recipient ids to the authorities of an
  * organisation's jurisdiction ([{recipient, authority}], new reference or NULL); records that an incident reached
  * every authority of such a list; rebuilds an incident's searchable text from its title and report versions. */

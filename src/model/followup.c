@@ -93,16 +93,7 @@ static int check_followup(const json_t *doc, int64_t now, int64_t *handling_end,
       return err_set_msg(e, "bad_time", "handling_ended_at", L("处置结束时间不能晚于当前时间", "handling cannot end in the future"));
   }
   json_t *c = json_object_get(doc, "content");
-  if (!c) return err_set(e, "missing_field", "content", "content");
-  if (!json_is_object(c)) return err_set(e, "wrong_type", "content", L("应为对象", "object expected"));
-  char field[ERR_FIELD_MAX];
-  json_object_foreach(c, k, v) {
-    snprintf(field, sizeof field, "content.%s", k);
-    if (!in_list(k, REPORT_ITEMS)) return err_set(e, "unknown_field", field, field);
-    if (json_is_null(v)) continue; /* null: no change to that item */
-    if (!json_is_string(v)) return err_set(e, "wrong_type", field, L("应为字符串", "string expected"));
-    if (json_string_length(v) > MODEL_ITEM_MAX) return err_set(e, "too_large", field, "20000");
-  }
+  if (model_check_content(c, e)) return -1;
   if (json_object_size(c) == 0 && !h && !json_object_get(doc, "facts") && !json_object_get(doc, "category"))
     return err_set_msg(e, "missing_field", "content", L("续报至少要有一项新内容", "a supplement needs at least one new item"));
   return 0;
