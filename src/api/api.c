@@ -31,6 +31,8 @@
 #define CLEANUP_EVERY_MS (10LL * 60 * 1000)
 #define ACCESS_FLUSH_MS 1000  /* access-log entries wait at most this long in memory ... */
 #define ACCESS_FLUSH_N 500    /* ... or until this many are queued */
+#define SEARCH_INDEX_MS 100   /* the search queue moves into the full-text index this often ... */
+#define SEARCH_INDEX_N 400    /* ... at most this many texts at a time (small steps keep the tail latency low) */
 
 /* --- per-thread store connections ---------------------------------------------------------------------------- */
 
@@ -242,6 +244,8 @@ typedef struct hctx {
   http_response *rs;
   const char *param;  /* the {id} of the path, if any */
   json_t *body;       /* parsed body of routes that take one (borrowed) */
+  void *plan;         /* what a write route's prep (on the worker) hands to its handler (on the writer) */
+  void (*plan_free)(void *plan);
 } hctx;
 
 static int h_healthz(hctx *h) {
@@ -363,8 +367,22 @@ static int is_role(const caller *c, const char *role) { return c->p && !strcmp(p
 /* Initial report. Operators file for their own organisation; a duty officer enters a phone/fax/in-person report
  * on an operator's behalf (its `organisation` and `channel` are then required, and the operator must be within
  * the officer's jurisdiction). */
-static int h_incident_create(hctx *h) {
-  json_t *doc = h->body, *out = NULL;
+/* POST /incidents runs in two steps: the worker checks, reads and grades (incident_prep, on its own
+ * connection); the writer only stores (h_incident_create). */
+typedef struct create_plan {
+  model_submit *submit;
+  int duty;
+  const char *channel;
+} create_plan;
+
+static void create_plan_free(void *p) {
+  create_plan *c = p;
+  model_submit_free(c->submit);
+  free(c);
+}
+
+static int incident_prep(hctx *h) {
+  json_t *doc = h->body;
   cirs_err e = {0};
   const char *org = pstr(h->c, "organisation"), *channel = "api";
   int duty = is_role(h->c, "duty_officer");
@@ -377,12 +395,12 @@ static int h_incident_create(hctx *h) {
       return fail(h->rs, "missing_field", "organisation", "代为录入须注明报告单位（运营者代码）", "entry on an operator's behalf needs its organisation code");
     if (!channel) return fail(h->rs, "missing_field", "channel", "代为录入须注明报告方式（phone、fax、in_person 或 email）", "entry on an operator's behalf needs its channel (phone, fax, in_person or email)");
     int okc = 0;
-    for (const char *const *c = channels; channel && *c; c++) okc |= !strcmp(*c, channel);
+    for (const char *const *c = channels; *c; c++)
+      if (!strcmp(*c, channel)) {
+        okc = 1;
+        channel = *c; /* static: outlives the body */
+      }
     if (!okc) return fail(h->rs, "bad_value", "channel", "channel 应为 phone、fax、in_person 或 email", "channel must be phone, fax, in_person or email");
-    copy = json_deep_copy(doc);
-    json_object_del(copy, "organisation");
-    json_object_del(copy, "channel");
-    doc = copy;
   } else if (json_object_get(doc, "organisation") || json_object_get(doc, "channel")) {
     return fail(h->rs, "unknown_field", json_object_get(doc, "organisation") ? "organisation" : "channel", "只有值班员代为录入时可指定",
                 "only a duty officer entering a report on an operator's behalf sets this");
@@ -391,29 +409,44 @@ static int h_incident_create(hctx *h) {
     /* The officer enters reports only for operators within the jurisdiction of the officer's authority. */
     json_t *o = NULL;
     const char *ap = pstr(h->c, "authority_province"), *as = pstr(h->c, "authority_sector");
-    if (store_org_get(h->st, org, &o, &e)) {
-      json_decref(copy);
+    if (store_org_get(h->st, org, &o, &e))
       return strcmp(e.code, "not_found") ? api_error(h->rs, &e) : fail(h->rs, "not_found", "organisation", "没有这个运营者", "no such operator");
-    }
     const char *op = json_string_value(json_object_get(o, "province")), *os = json_string_value(json_object_get(o, "sector"));
     int inside = (!ap || (op && !strcmp(ap, op))) && (!as || (os && !strcmp(as, os)));
     json_decref(o);
-    if (!inside) {
-      json_decref(copy);
-      return fail(h->rs, "forbidden", "organisation", "该运营者不在本机关管辖范围内", "this operator is outside your authority's jurisdiction");
-    }
+    if (!inside) return fail(h->rs, "forbidden", "organisation", "该运营者不在本机关管辖范围内", "this operator is outside your authority's jurisdiction");
+    copy = json_deep_copy(doc);
+    json_object_del(copy, "organisation");
+    json_object_del(copy, "channel");
+    doc = copy;
   }
-  int rc = model_report_submit(h->st, h->ctx->rules, org, doc, pstr(h->c, "username"), channel, &out, &e);
+  create_plan *cp = calloc(1, sizeof *cp);
+  cp->duty = duty;
+  cp->channel = channel;
+  int rc = model_report_prepare(h->st, h->ctx->rules, org, doc, pstr(h->c, "username"), channel, &cp->submit, &e);
   json_decref(copy);
-  if (rc) return api_error(h->rs, &e);
-  if (duty) {
+  if (rc) {
+    free(cp);
+    return api_error(h->rs, &e);
+  }
+  h->plan = cp;
+  h->plan_free = create_plan_free;
+  return 0;
+}
+
+static int h_incident_create(hctx *h) {
+  create_plan *cp = h->plan;
+  json_t *out = NULL;
+  cirs_err e = {0};
+  if (model_report_apply(h->st, cp->submit, &out, &e)) return api_error(h->rs, &e);
+  if (cp->duty) {
     /* The report reached CIRS through this authority's duty desk: it may see what it entered. */
     if (store_route_add(h->st, json_integer_value(json_object_get(out, "id")), pstr(h->c, "authority"), "report", 0, time_now_ms(), &e)) {
       json_decref(out);
       return api_error(h->rs, &e);
     }
     json_object_set_new(out, "entered_by", json_string(pstr(h->c, "username")));
-    json_object_set_new(out, "channel", json_string(channel));
+    json_object_set_new(out, "channel", json_string(cp->channel));
   }
   return ok(h->rs, 201, out);
 }
@@ -514,6 +547,18 @@ static void api_tick(store *st, int64_t now, int final) {
   cirs_err e = {0};
   if (batch && store_access_log(st, batch, &e)) http_log("error", "msg=\"access log not written\" entries=%zu err=\"%s\"", json_array_size(batch), e.msg);
   json_decref(batch);
+  /* The full-text index follows the search queue in bulk (searches read the queue meanwhile). */
+  static int64_t last_index;
+  if (final || now - last_index >= SEARCH_INDEX_MS) {
+    int done = 0;
+    do {
+      if (store_search_catchup(st, SEARCH_INDEX_N, &done, &e)) {
+        http_log("error", "msg=\"search index not updated\" err=\"%s\"", e.msg);
+        break;
+      }
+    } while (final && done == SEARCH_INDEX_N);
+    last_index = now;
+  }
   if (now - last_cleanup >= CLEANUP_EVERY_MS) {
     json_t *counts = NULL;
     if (!store_cleanup(st, now, now - IDEM_KEEP_MS, &counts, &e))
@@ -690,29 +735,31 @@ typedef struct route {
   int write;                    /* runs on the writer (group commit; Idempotency-Key honoured) */
   int status;                   /* success status */
   const char *query;            /* query parameters, comma-separated (documented in OpenAPI) */
+  int (*prep)(hctx *h);         /* write routes: checking and reading done on the worker before the writer runs fn */
 } route;
 
 static const route routes[] = {
-    {"GET", "/healthz", 0, {0}, h_healthz, "健康检查", "health check", "service", NULL, "Health", 0, 200, NULL},
-    {"GET", "/metrics", 0, {0}, h_metrics, "Prometheus 指标（仅本机或系统管理员、审计员）", "Prometheus metrics (loopback, or system admin / auditor)", "service", NULL, NULL, 0, 200, NULL},
-    {"GET", "/api/v1/openapi.json", 0, {0}, h_openapi, "本 API 的 OpenAPI 文档", "this API's OpenAPI document", "service", NULL, NULL, 0, 200, NULL},
-    {"POST", "/api/v1/session", 0, {0}, h_login, "登录（设置会话 Cookie，返回 CSRF 令牌）", "log in (sets the session cookie, returns the CSRF token)", "session", "Login", "Session", 0, 201, NULL},
-    {"GET", "/api/v1/session", 1, {0}, h_whoami, "当前用户", "the current user", "session", NULL, "Session", 0, 200, NULL},
-    {"DELETE", "/api/v1/session", 1, {0}, h_logout, "注销", "log out", "session", NULL, NULL, 1, 204, NULL},
-    {"POST", "/api/v1/assess", 1, {0}, h_assess, "评估事件级别与报告义务（不存储）", "grade an incident and list its obligations (nothing stored)", "rules", "AssessInput", "Assessment", 0, 200, NULL},
+    {"GET", "/healthz", 0, {0}, h_healthz, "健康检查", "health check", "service", NULL, "Health", 0, 200, NULL, NULL},
+    {"GET", "/metrics", 0, {0}, h_metrics, "Prometheus 指标（仅本机或系统管理员、审计员）", "Prometheus metrics (loopback, or system admin / auditor)", "service", NULL, NULL, 0, 200, NULL, NULL},
+    {"GET", "/api/v1/openapi.json", 0, {0}, h_openapi, "本 API 的 OpenAPI 文档", "this API's OpenAPI document", "service", NULL, NULL, 0, 200, NULL, NULL},
+    {"POST", "/api/v1/session", 0, {0}, h_login, "登录（设置会话 Cookie，返回 CSRF 令牌）", "log in (sets the session cookie, returns the CSRF token)", "session", "Login", "Session", 0, 201, NULL, NULL},
+    {"GET", "/api/v1/session", 1, {0}, h_whoami, "当前用户", "the current user", "session", NULL, "Session", 0, 200, NULL, NULL},
+    {"DELETE", "/api/v1/session", 1, {0}, h_logout, "注销", "log out", "session", NULL, NULL, 1, 204, NULL, NULL},
+    {"POST", "/api/v1/assess", 1, {0}, h_assess, "评估事件级别与报告义务（不存储）", "grade an incident and list its obligations (nothing stored)", "rules", "AssessInput", "Assessment", 0, 200, NULL, NULL},
     {"POST", "/api/v1/incidents", 1, {OPERATORS, "duty_officer"}, h_incident_create, "提交事件初报（值班员可代运营者录入电话、传真报告）",
-     "file an initial report (a duty officer may enter a phone or fax report on an operator's behalf)", "incidents", "Report", "Filed", 1, 201, NULL},
+     "file an initial report (a duty officer may enter a phone or fax report on an operator's behalf)", "incidents", "Report", "Filed", 1, 201, NULL,
+     incident_prep},
     {"GET", "/api/v1/incidents", 1, {READERS}, h_incident_list, "事件列表（按权限范围；筛选、全文检索、游标分页）",
-     "incidents in the caller's scope: filters, full-text search, cursor pages", "incidents", NULL, "IncidentPage", 0, 200, "limit,after,status,grade,category,q,province,from,to,overdue,drill"},
-    {"GET", "/api/v1/incidents/{id}", 1, {READERS}, h_incident_get, "事件详情（含全部报告版本与义务）", "one incident with every report version and obligation", "incidents", NULL, "Incident", 0, 200, NULL},
-    {"POST", "/api/v1/incidents/{id}/reports", 1, {OPERATORS}, h_report_followup, "续报或总结报告（新的不可变版本）", "a supplement or the final report (a new immutable version)", "incidents", "FollowUp", "FollowUpFiled", 1, 201, NULL},
-    {"GET", "/api/v1/incidents/{id}/history", 1, {READERS}, h_history, "事件经过：审计事件与各版本之间的变化", "what happened: events and the changes between versions", "incidents", NULL, "History", 0, 200, NULL},
-    {"POST", "/api/v1/incidents/{id}/receipts", 1, {AUTHORITY_STAFF}, h_receipt, "接收机关登记接收（起算本机关时限）", "a receiving authority records receipt (starts its own clocks)", "authorities", "Note", "Receipt", 1, 201, NULL},
-    {"POST", "/api/v1/incidents/{id}/escalations", 1, {AUTHORITY_STAFF}, h_escalate, "按规则向上级报告", "forward upward as the rules require", "authorities", "Note", "Escalation", 1, 201, NULL},
-    {"GET", "/api/v1/obligations", 1, {READERS}, h_obligation_list, "我的报告义务（将到期、已超时、已履行、迟报）", "my obligations: due soon, overdue, met, late", "obligations", NULL, "ObligationPage", 0, 200, "limit,after,status,overdue,due_within_min,drill"},
-    {"POST", "/api/v1/tips", 0, {0}, h_tip, "匿名举报线索（按地址限频，返回受理编号）", "anonymous public tip (rate-limited per address; returns a receipt number)", "tips", "Tip", "TipReceipt", 1, 201, NULL},
-    {"GET", "/api/v1/tips", 1, {"national_emergency_office", "duty_officer"}, h_tip_list, "举报线索列表", "received tips", "tips", NULL, "Page", 0, 200, "limit,after"},
-    {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident"},
+     "incidents in the caller's scope: filters, full-text search, cursor pages", "incidents", NULL, "IncidentPage", 0, 200, "limit,after,status,grade,category,q,province,from,to,overdue,drill", NULL},
+    {"GET", "/api/v1/incidents/{id}", 1, {READERS}, h_incident_get, "事件详情（含全部报告版本与义务）", "one incident with every report version and obligation", "incidents", NULL, "Incident", 0, 200, NULL, NULL},
+    {"POST", "/api/v1/incidents/{id}/reports", 1, {OPERATORS}, h_report_followup, "续报或总结报告（新的不可变版本）", "a supplement or the final report (a new immutable version)", "incidents", "FollowUp", "FollowUpFiled", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/incidents/{id}/history", 1, {READERS}, h_history, "事件经过：审计事件与各版本之间的变化", "what happened: events and the changes between versions", "incidents", NULL, "History", 0, 200, NULL, NULL},
+    {"POST", "/api/v1/incidents/{id}/receipts", 1, {AUTHORITY_STAFF}, h_receipt, "接收机关登记接收（起算本机关时限）", "a receiving authority records receipt (starts its own clocks)", "authorities", "Note", "Receipt", 1, 201, NULL, NULL},
+    {"POST", "/api/v1/incidents/{id}/escalations", 1, {AUTHORITY_STAFF}, h_escalate, "按规则向上级报告", "forward upward as the rules require", "authorities", "Note", "Escalation", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/obligations", 1, {READERS}, h_obligation_list, "我的报告义务（将到期、已超时、已履行、迟报）", "my obligations: due soon, overdue, met, late", "obligations", NULL, "ObligationPage", 0, 200, "limit,after,status,overdue,due_within_min,drill", NULL},
+    {"POST", "/api/v1/tips", 0, {0}, h_tip, "匿名举报线索（按地址限频，返回受理编号）", "anonymous public tip (rate-limited per address; returns a receipt number)", "tips", "Tip", "TipReceipt", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/tips", 1, {"national_emergency_office", "duty_officer"}, h_tip_list, "举报线索列表", "received tips", "tips", NULL, "Page", 0, 200, "limit,after", NULL},
+    {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident", NULL},
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
 
@@ -733,11 +780,12 @@ static int h_metrics(hctx *h) {
   size_t len = strlen(text), cap = len + 4096;
   text = realloc(text, cap);
   len += (size_t)snprintf(text + len, cap - len,
-                          "# HELP cirs_db_commits_total Committed write batches (each one fsync).\n# TYPE cirs_db_commits_total counter\n"
-                          "cirs_db_commits_total %llu\n# HELP cirs_db_commit_failures_total Write batches whose commit failed (their requests got 500).\n"
+                          "# HELP cirs_db_commits_total Committed write batches.\n# TYPE cirs_db_commits_total counter\n"
+                          "cirs_db_commits_total %llu\n# HELP cirs_db_syncs_total fdatasync calls that made committed batches durable (pipelined; 0 when each commit syncs itself).\n"
+                          "# TYPE cirs_db_syncs_total counter\ncirs_db_syncs_total %llu\n# HELP cirs_db_commit_failures_total Write batches whose commit failed (their requests got 500).\n"
                           "# TYPE cirs_db_commit_failures_total counter\ncirs_db_commit_failures_total %llu\n"
                           "# HELP cirs_db_batch_size Write jobs per committed batch (group commit).\n# TYPE cirs_db_batch_size histogram\n",
-                          (unsigned long long)ws.commits, (unsigned long long)ws.failed_commits);
+                          (unsigned long long)ws.commits, (unsigned long long)ws.syncs, (unsigned long long)ws.failed_commits);
   for (int i = 0; i < 8; i++)
     len += (size_t)snprintf(text + len, cap - len, "cirs_db_batch_size_bucket{le=\"%llu\"} %llu\n", (unsigned long long)bounds[i],
                             (unsigned long long)ws.batch_le[i]);
@@ -793,6 +841,7 @@ typedef struct write_job {
   const char *key;
   int64_t uid;
   char req_hash[AUDIT_HASH_HEX];
+  int prep_failed; /* the route's prep refused the request: its error stands unless a stored answer replays */
 } write_job;
 
 static int run_write(store *wst, void *arg, cirs_err *e) {
@@ -807,6 +856,7 @@ static int run_write(store *wst, void *arg, cirs_err *e) {
         return -1;
       }
       h->rs->status = (int)json_integer_value(json_object_get(prev, "status"));
+      json_decref(h->rs->json);
       h->rs->json = json_loads(json_string_value(json_object_get(prev, "response")), JSON_DECODE_ANY, NULL);
       h->rs->replayed = 1;
       json_decref(prev);
@@ -814,6 +864,7 @@ static int run_write(store *wst, void *arg, cirs_err *e) {
     }
     if (strcmp(e->code, "not_found")) return -1;
   }
+  if (j->prep_failed) return -1;
   h->st = wst;
   if (j->r->fn(h) || h->rs->status >= 300) return -1;
   if (j->key) {
@@ -835,6 +886,58 @@ static void start_writer(void) {
   tip_limiter = limiter_new(API_TIPS_MAX, API_TIPS_WINDOW_S);
   if (writer_start(start_ctx->db_path, api_tick, &e)) http_log("error", "msg=\"writer did not start\" err=\"%s\"", e.msg);
   else started = 1;
+}
+
+/* A write request between its check (on a pool thread) and its answer (after the writer's commit). */
+typedef struct pending_write {
+  hctx h;
+  caller c;
+  write_job j;
+  char param[64];
+  cirs_lang lang;
+  int route_index, rc;
+  cirs_err err;
+  struct timespec t0;
+} pending_write;
+
+static void observe(int route_index, int status, const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  metrics_observe(route_index, status, (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+/* Completes a write's answer from its result and frees it. */
+static int write_end(pending_write *p, int rc) {
+  http_response *rs = p->h.rs;
+  if (p->h.plan_free) p->h.plan_free(p->h.plan);
+  if (p->j.prep_failed || (rs->status >= 400 && rc)) {
+    /* the refusal (prep's, the handler's, or the replayed answer that replaced it) is in rs */
+  } else if (rc) {
+    /* no answer yet, or the handler succeeded but its batch did not commit: nothing it answered is true */
+    api_error(rs, &p->err);
+  }
+  if (rs->replayed) rs->status = rs->status ? rs->status : 200;
+  json_decref(p->h.body);
+  json_decref(p->c.p);
+  free(p);
+  return rc;
+}
+
+static void write_done(void *arg, int rc, const cirs_err *e) {
+  pending_write *p = arg;
+  p->rc = rc;
+  if (rc) p->err = *e;
+  http_wake(p->h.rq->wake);
+}
+
+static void write_later(void *arg, http_response *rs) {
+  pending_write *p = arg;
+  (void)rs;
+  lang_set(p->lang);
+  int ri = p->route_index;
+  struct timespec t0 = p->t0;
+  write_end(p, p->rc);
+  observe(ri, rs->status, &t0);
 }
 
 static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *rs, int *route_index) {
@@ -886,49 +989,54 @@ static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *r
       return fail(rs, "forbidden", "X-CSRF-Token", "缺少或错误的 CSRF 令牌", "missing or wrong CSRF token");
     }
   }
-  hctx h = {ctx, st, &c, rq, rs, param, NULL};
-  if (r->body && !(h.body = body_object(rq, rs))) {
+  if (!r->write) {
+    hctx h = {ctx, st, &c, rq, rs, param, NULL, NULL, NULL};
+    int rc = -1;
+    if (!r->body || (h.body = body_object(rq, rs))) rc = r->fn(&h);
+    json_decref(h.body);
     json_decref(c.p);
-    return -1;
+    return rc;
   }
-  int rc;
-  if (!r->write) rc = r->fn(&h);
-  else {
-    write_job j = {&h, r, http_header(rq, "Idempotency-Key"), c.p ? pint(&c, "id") : 0, ""};
-    if (j.key && (!c.p || !*j.key || strlen(j.key) > IDEM_KEY_MAX)) {
-      json_decref(c.p);
-      json_decref(h.body);
-      if (!c.p) return fail(rs, "bad_value", "Idempotency-Key", "匿名请求不支持 Idempotency-Key", "Idempotency-Key needs an authenticated caller");
-      return fail(rs, "bad_value", "Idempotency-Key", "Idempotency-Key 长度应为 1 到 128", "Idempotency-Key must be 1 to 128 bytes");
-    }
-    if (j.key) {
-      size_t n = strlen(rq->method) + strlen(rq->path) + rq->body_len + 3;
-      char *m = malloc(n);
-      int len = snprintf(m, n, "%s %s\n", rq->method, rq->path);
-      memcpy(m + len, rq->body, rq->body_len);
-      audit_sha256_hex(m, (size_t)len + rq->body_len, j.req_hash);
-      free(m);
-    }
-    rc = writer_run(run_write, &j, &e);
-    if (rc && !rs->status) api_error(rs, &e);
-    else if (rc && rs->status < 300) {
-      /* The handler succeeded but its batch did not commit: nothing it answered is true. */
-      api_error(rs, &e);
-    }
-    if (rs->replayed) rs->status = rs->status ? rs->status : 200;
+  /* A write: checked here, run by the writer; the connection is parked (no pool thread waits) until the
+   * batch holding it is committed, then write_later answers. */
+  pending_write *p = calloc(1, sizeof *p);
+  p->c = c;
+  snprintf(p->param, sizeof p->param, "%s", param);
+  p->h = (hctx){ctx, st, &p->c, rq, rs, p->param, NULL, NULL, NULL};
+  p->j = (write_job){&p->h, r, http_header(rq, "Idempotency-Key"), c.p ? pint(&c, "id") : 0, "", 0};
+  p->lang = lang_get();
+  p->route_index = *route_index;
+  clock_gettime(CLOCK_MONOTONIC, &p->t0);
+  write_job *j = &p->j;
+  if (r->body && !(p->h.body = body_object(rq, rs))) return write_end(p, -1);
+  if (j->key && (!c.p || !*j->key || strlen(j->key) > IDEM_KEY_MAX)) {
+    if (!c.p) fail(rs, "bad_value", "Idempotency-Key", "匿名请求不支持 Idempotency-Key", "Idempotency-Key needs an authenticated caller");
+    else fail(rs, "bad_value", "Idempotency-Key", "Idempotency-Key 长度应为 1 到 128", "Idempotency-Key must be 1 to 128 bytes");
+    return write_end(p, -1);
   }
-  json_decref(h.body);
-  json_decref(c.p);
-  return rc;
+  if (j->key) {
+    size_t n = strlen(rq->method) + strlen(rq->path) + rq->body_len + 3;
+    char *m = malloc(n);
+    int len = snprintf(m, n, "%s %s\n", rq->method, rq->path);
+    memcpy(m + len, rq->body, rq->body_len);
+    audit_sha256_hex(m, (size_t)len + rq->body_len, j->req_hash);
+    free(m);
+  }
+  /* The route's prep reads and checks on this worker; a refusal is final unless a retry's first answer exists. */
+  if (r->prep && r->prep(&p->h)) j->prep_failed = 1;
+  if (j->prep_failed && !j->key) return write_end(p, -1);
+  if (writer_submit(run_write, j, write_done, p, &p->err)) return write_end(p, -1);
+  rs->later = write_later;
+  rs->later_arg = p;
+  return 0;
 }
 
 void api_handle(void *app, const http_request *rq, http_response *rs) {
-  struct timespec t0, t1;
+  struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int ri = -1;
   dispatch(app, rq, rs, &ri);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  metrics_observe(ri, rs->status, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  if (!rs->later) observe(ri, rs->status, &t0); /* a parked write is observed when answered */
 }
 
 void api_shutdown(void) {

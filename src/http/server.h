@@ -18,9 +18,11 @@ typedef struct http_request {
   char req_id[24];     /* also sent back as X-Request-Id */
   char addr[64];       /* the peer's IP address (textual) */
   void *conn;          /* the libmicrohttpd connection, for the accessors below */
+  void *wake;          /* for http_wake, when the handler answers later */
 } http_request;
 
-typedef struct http_response {
+typedef struct http_response http_response;
+struct http_response {
   int status;                  /* HTTP status; 0 = not handled (404) */
   json_t *json;                /* body (owned, freed by the server), or NULL */
   const char *raw;             /* or a static/borrowed raw body ... */
@@ -31,9 +33,18 @@ typedef struct http_response {
   int raw_owned;               /* raw was malloc'ed: the server frees it */
   int replayed;                /* the answer is a stored one (Idempotency-Key) */
   int retry_after;             /* seconds, sent as Retry-After when > 0 (429, 503) */
-} http_response;
+  /* A handler that must wait (for the writer's commit) sets `later` instead of answering: the server parks the
+   * connection without holding its pool thread; the work's end calls http_wake(rq->wake) from any thread, and
+   * the server then calls later(later_arg, rs) on a pool thread to fill in the answer. The request (rq and its
+   * headers) stays valid until then. */
+  void (*later)(void *arg, http_response *rs);
+  void *later_arg;
+};
 
 typedef void (*http_handler)(void *app, const http_request *rq, http_response *rs);
+
+/* Resumes a request parked by `later` (exactly once per parked request; any thread). */
+void http_wake(void *wake);
 
 /* Request accessors (NULL when absent). */
 const char *http_header(const http_request *rq, const char *name);

@@ -171,8 +171,8 @@ int model_route_all(store *st, int64_t incident_id, const json_t *to_authorities
   return 0;
 }
 
-/* The searchable text of an incident: its title, then every text item of the given report contents. */
-static int search_set(store *st, int64_t incident_id, const json_t *title, const json_t *contents, cirs_err *e) {
+/* The searchable text of an incident: its title, then every text item of the given report contents (malloc'd). */
+static char *search_text(const json_t *title, const json_t *contents) {
   size_t cap = 4096, len = 0, i;
   char *text = malloc(cap);
   text[0] = 0;
@@ -190,6 +190,11 @@ static int search_set(store *st, int64_t incident_id, const json_t *title, const
     text[len] = 0;
   }
   json_decref(pieces);
+  return text;
+}
+
+static int search_set(store *st, int64_t incident_id, const json_t *title, const json_t *contents, cirs_err *e) {
+  char *text = search_text(title, contents);
   int rc = store_search_set(st, incident_id, text, e);
   free(text);
   return rc;
@@ -211,72 +216,40 @@ int model_search_index(store *st, int64_t incident_id, cirs_err *e) {
   return rc;
 }
 
-int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
-                      json_t **result, cirs_err *e) {
-  int64_t now = time_now_ms();
-  *result = NULL;
-  if (check_doc(doc, now, e)) return -1;
-  json_t *org = NULL, *input = NULL, *out = NULL;
-  if (store_org_get(st, org_code, &org, e)) {
-    if (!strcmp(e->code, "not_found")) snprintf(e->field, sizeof e->field, "org");
-    return -1;
-  }
-  input = json_object();
-  for (const char *const *k = ASSESS_KEYS; *k; k++)
-    if (json_object_get(doc, *k)) json_object_set(input, *k, json_object_get(doc, *k));
-  json_t *kinds = json_object_get(org, "kinds");
-  json_object_set_new(input, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O}", "kind", kinds, "province", json_object_get(org, "province"),
-                                                   "sector", json_object_get(org, "sector"), "department", json_object_get(org, "department"),
-                                                   "regimes", json_object_get(org, "regimes")));
-  rules_opts ro = {RULES_NO_TIME};
-  int rc = rules_assess(rs, input, &ro, &out, e);
-  if (rc) goto done;
-  int64_t aware_ms, occurred_ms = MODEL_NO_TIME;
-  time_parse_rfc3339(jstr(doc, "aware_at"), &aware_ms, NULL);
-  if (json_is_string(json_object_get(doc, "occurred_at"))) time_parse_rfc3339(jstr(doc, "occurred_at"), &occurred_ms, NULL);
-  const char *category = jstr(json_object_get(out, "category"), "code");
-  if ((rc = store_begin(st, e))) goto done;
-  model_incident inc = {0, "", json_integer_value(json_object_get(org, "id")), jstr(doc, "title"), category, jstr(out, "grade"),
-                        json_is_true(json_object_get(out, "reportable")), "open", aware_ms, occurred_ms,
-                        json_is_true(json_object_get(doc, "drill"))};
-  rc = store_incident_insert(st, &inc, e) ||
-       event(st, actor, "incident.created", "incident", inc.id,
-             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "ref", inc.ref, "organisation", org_code, "title", inc.title, "category",
-                       category, "grade", inc.grade, "aware_at", jstr(out, "aware_at"), "drill", inc.drill),
-             e);
-  /* The stored version holds every art. 7 item in one place: the free-text items plus item 2's times,
-   * type and ransom details, which the document carries at top level and under facts. */
-  json_t *content = json_deep_copy(json_object_get(doc, "content"));
-  json_object_set_new(content, "aware_at", json_string(jstr(out, "aware_at")));
-  if (occurred_ms != MODEL_NO_TIME) {
-    char buf[TIME_STR_MAX];
-    json_object_set_new(content, "occurred_at", json_string(time_format(occurred_ms, SUBMIT_OFFSET_MIN, buf)));
-  }
-  json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
-  json_object_set(content, "title", json_object_get(doc, "title"));
-  if (json_is_object(json_object_get(doc, "facts"))) json_object_set(content, "facts", json_object_get(doc, "facts"));
-  json_t *ransom = json_object_get(json_object_get(doc, "facts"), "ransom");
-  if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
-  model_report rep = {0, inc.id, 0, "initial", actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out)};
-  if (!rc) rc = store_report_insert(st, &rep, e);
-  json_decref(rep.assessment);
-  if (!rc)
-    rc = event(st, actor, "report.submitted", "report", rep.id,
-               json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",
-                         inc.grade, "channel", channel),
-               e);
-  json_t *obls = json_array();
+/* A checked, graded initial report with its obligations resolved, ready to be stored. */
+struct model_submit {
+  int64_t now, aware_ms, occurred_ms;
+  char *org_code, *actor, *channel, *search, *content_json, *assessment_json;
+  json_t *doc, *org, *out, *content, *obls;
+};
+
+void model_submit_free(model_submit *p) {
+  if (!p) return;
+  free(p->org_code);
+  free(p->actor);
+  free(p->channel);
+  free(p->search);
+  free(p->content_json);
+  free(p->assessment_json);
+  json_decref(p->doc);
+  json_decref(p->org);
+  json_decref(p->out);
+  json_decref(p->content);
+  json_decref(p->obls);
+  free(p);
+}
+
+/* Each obligation of the assessment with its recipients resolved, its clock started and its status: the
+ * obligation as answered, plus "_due_ms"/"_met_ms" for the store. */
+static json_t *plan_obligations(store *st, const json_t *org, const json_t *out, int64_t now, cirs_err *e) {
+  json_t *obls = json_array(), *ob;
   size_t i;
-  json_t *ob;
   json_array_foreach(json_object_get(out, "obligations"), i, ob) {
-    if (rc) break;
     ob = json_deep_copy(ob);
+    json_array_append_new(obls, ob);
     json_t *auth = model_resolve(st, org, json_object_get(ob, "to"), e);
-    if (!auth) {
-      json_decref(ob);
-      rc = -1;
-      break;
-    }
+    if (!auth) goto fail;
+    json_object_set_new(ob, "to_authorities", auth);
     int64_t due = MODEL_NO_TIME, met = MODEL_NO_TIME;
     const char *status = "pending";
     if (json_is_string(json_object_get(ob, "due"))) time_parse_rfc3339(jstr(ob, "due"), &due, NULL);
@@ -297,17 +270,114 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
     /* An authority's own obligation (escalate, notify) binds the authority its party resolves to. */
     char from_auth[MODEL_CODE_MAX] = "";
     if (strcmp(jstr(ob, "from"), "operator") &&
-        store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0) {
-      json_decref(ob);
-      json_decref(auth);
-      rc = -1;
-      break;
-    }
+        store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0)
+      goto fail;
+    if (*from_auth) json_object_set_new(ob, "from_authority", json_string(from_auth));
+    json_object_set_new(ob, "_due_ms", json_integer(due));
+    json_object_set_new(ob, "_met_ms", json_integer(met));
+  }
+  return obls;
+fail:
+  json_decref(obls);
+  return NULL;
+}
+
+int model_report_prepare(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
+                         model_submit **plan, cirs_err *e) {
+  int64_t now = time_now_ms();
+  *plan = NULL;
+  if (check_doc(doc, now, e)) return -1;
+  model_submit *p = calloc(1, sizeof *p);
+  p->now = now;
+  p->occurred_ms = MODEL_NO_TIME;
+  if (store_org_get(st, org_code, &p->org, e)) {
+    if (!strcmp(e->code, "not_found")) snprintf(e->field, sizeof e->field, "org");
+    goto fail;
+  }
+  json_t *input = json_object();
+  for (const char *const *k = ASSESS_KEYS; *k; k++)
+    if (json_object_get(doc, *k)) json_object_set(input, *k, json_object_get(doc, *k));
+  const json_t *org = p->org;
+  json_object_set_new(input, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(org, "kinds"), "province",
+                                                   json_object_get(org, "province"), "sector", json_object_get(org, "sector"), "department",
+                                                   json_object_get(org, "department"), "regimes", json_object_get(org, "regimes")));
+  rules_opts ro = {RULES_NO_TIME};
+  if (rules_assess(rs, input, &ro, &p->out, e)) {
+    json_decref(input);
+    goto fail;
+  }
+  json_t *out = p->out;
+  json_t *assessment = json_pack("{s:o, s:O}", "input", input, "result", out);
+  p->assessment_json = json_dumps(assessment, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(assessment);
+  time_parse_rfc3339(jstr(doc, "aware_at"), &p->aware_ms, NULL);
+  if (json_is_string(json_object_get(doc, "occurred_at"))) time_parse_rfc3339(jstr(doc, "occurred_at"), &p->occurred_ms, NULL);
+  /* The stored version holds every art. 7 item in one place: the free-text items plus item 2's times,
+   * type and ransom details, which the document carries at top level and under facts. */
+  json_t *content = p->content = json_deep_copy(json_object_get(doc, "content"));
+  json_object_set_new(content, "aware_at", json_string(jstr(out, "aware_at")));
+  if (p->occurred_ms != MODEL_NO_TIME) {
+    char buf[TIME_STR_MAX];
+    json_object_set_new(content, "occurred_at", json_string(time_format(p->occurred_ms, SUBMIT_OFFSET_MIN, buf)));
+  }
+  json_object_set(content, "category", json_object_get(json_object_get(out, "category"), "code"));
+  json_object_set(content, "title", json_object_get(doc, "title"));
+  if (json_is_object(json_object_get(doc, "facts"))) json_object_set(content, "facts", json_object_get(doc, "facts"));
+  json_t *ransom = json_object_get(json_object_get(doc, "facts"), "ransom");
+  if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
+  p->content_json = json_dumps(content, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (!(p->obls = plan_obligations(st, org, out, now, e))) goto fail;
+  json_t *contents = json_pack("[O]", content);
+  p->search = search_text(json_object_get(doc, "title"), contents);
+  json_decref(contents);
+  p->doc = json_incref((json_t *)doc);
+  p->org_code = strdup(org_code);
+  p->actor = strdup(actor);
+  p->channel = strdup(channel);
+  *plan = p;
+  return 0;
+fail:
+  model_submit_free(p);
+  return -1;
+}
+
+int model_report_apply(store *st, model_submit *p, json_t **result, cirs_err *e) {
+  *result = NULL;
+  const json_t *doc = p->doc, *out = p->out;
+  const char *actor = p->actor, *channel = p->channel;
+  const char *category = jstr(json_object_get(out, "category"), "code");
+  if (store_begin(st, e)) return -1;
+  model_incident inc = {0, "", json_integer_value(json_object_get(p->org, "id")), jstr(doc, "title"), category, jstr(out, "grade"),
+                        json_is_true(json_object_get(out, "reportable")), "open", p->aware_ms, p->occurred_ms,
+                        json_is_true(json_object_get(doc, "drill"))};
+  int rc = store_incident_insert(st, &inc, e) ||
+           event(st, actor, "incident.created", "incident", inc.id,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "ref", inc.ref, "organisation", p->org_code, "title", inc.title, "category",
+                           category, "grade", inc.grade, "aware_at", jstr(out, "aware_at"), "drill", inc.drill),
+                 e);
+  model_report rep = {0, inc.id, 0, "initial", actor, channel, p->content, NULL, p->content_json, p->assessment_json};
+  if (!rc) rc = store_report_insert(st, &rep, e);
+  if (!rc)
+    rc = event(st, actor, "report.submitted", "report", rep.id,
+               json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",
+                         inc.grade, "channel", channel),
+               e);
+  json_t *obls = json_array();
+  size_t i;
+  json_t *ob;
+  json_array_foreach(p->obls, i, ob) {
+    if (rc) break;
+    ob = json_copy(ob);
+    json_array_append_new(obls, ob);
+    json_t *auth = json_object_get(ob, "to_authorities");
+    const char *status = jstr(ob, "status");
     model_obligation o = {.incident_id = inc.id, .regime = jstr(ob, "regime"), .route = jstr(ob, "route"), .kind = jstr(ob, "kind"),
-                          .from_party = jstr(ob, "from"), .from_authority = *from_auth ? from_auth : NULL, .to_parties = json_object_get(ob, "to"),
-                          .to_authorities = auth, .max = jstr(ob, "max"), .relative_to = jstr(ob, "relative_to"), .due_ms = due,
-                          .hard = json_is_true(json_object_get(ob, "hard")), .policy = json_is_true(json_object_get(ob, "policy")),
-                          .status = status, .met_ms = met, .source = jstr(ob, "source"), .confidence = jstr(ob, "confidence")};
+                          .from_party = jstr(ob, "from"), .from_authority = jstr(ob, "from_authority"), .to_parties = json_object_get(ob, "to"),
+                          .to_authorities = auth, .max = jstr(ob, "max"), .relative_to = jstr(ob, "relative_to"),
+                          .due_ms = json_integer_value(json_object_get(ob, "_due_ms")), .hard = json_is_true(json_object_get(ob, "hard")),
+                          .policy = json_is_true(json_object_get(ob, "policy")), .status = status,
+                          .met_ms = json_integer_value(json_object_get(ob, "_met_ms")), .source = jstr(ob, "source"),
+                          .confidence = jstr(ob, "confidence")};
     rc = store_obligation_insert(st, &o, e) ||
          event(st, actor, "obligation.created", "obligation", o.id,
                json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:s}", "incident_id", (json_int_t)inc.id, "regime", o.regime, "route", o.route,
@@ -317,34 +387,34 @@ int model_report_submit(store *st, const rules_set *rs, const char *org_code, co
     /* The operator's report reaches its recipients: they (and the authorities above them) may now see it. */
     if (!rc && !strcmp(o.from_party, "operator")) rc = model_route_all(st, inc.id, auth, "report", 0, e);
     json_object_set_new(ob, "id", json_integer(o.id));
-    if (*from_auth) json_object_set_new(ob, "from_authority", json_string(from_auth));
-    json_object_set_new(ob, "to_authorities", auth);
-    json_array_append_new(obls, ob);
+    json_object_del(ob, "_due_ms");
+    json_object_del(ob, "_met_ms");
   }
-  if (!rc) {
-    json_t *contents = json_pack("[O]", content);
-    rc = search_set(st, inc.id, json_object_get(doc, "title"), contents, e);
-    json_decref(contents);
-  }
-  json_decref(content);
+  if (!rc) rc = store_search_set(st, inc.id, p->search, e);
   if (!rc) rc = store_commit(st, e);
   if (rc) {
     store_rollback(st);
     json_decref(obls);
-    goto done;
+    return -1;
   }
   json_t *pending = json_array();
   for (const char *const *k = REPORT_ITEMS; *k; k++) {
     json_t *v = json_object_get(json_object_get(doc, "content"), *k);
     if (!json_is_string(v) || !json_string_length(v)) json_array_append_new(pending, json_string(*k));
   }
-  *result = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:o, s:o}", "id", (json_int_t)inc.id, "ref", inc.ref, "organisation", org_code,
+  *result = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:o, s:o}", "id", (json_int_t)inc.id, "ref", inc.ref, "organisation", p->org_code,
                       "grade", json_object_get(out, "grade"), "grade_en", json_object_get(out, "grade_en"), "reportable",
                       json_object_get(out, "reportable"), "reasons", json_object_get(out, "reasons"), "decisions_needed",
                       json_object_get(out, "decisions_needed"), "obligations", obls, "items_to_supplement", pending);
-done:
-  json_decref(org);
-  json_decref(input);
-  json_decref(out);
-  return rc ? -1 : 0;
+  return 0;
+}
+
+int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
+                        json_t **result, cirs_err *e) {
+  model_submit *p;
+  *result = NULL;
+  if (model_report_prepare(st, rs, org_code, doc, actor, channel, &p, e)) return -1;
+  int rc = model_report_apply(st, p, result, e);
+  model_submit_free(p);
+  return rc;
 }

@@ -18,6 +18,14 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
  * their recipients resolved to authorities, and the events. On success *result = {id, ref, grade, ...}. */
 int model_report_submit(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor,
                       const char *channel, json_t **result, cirs_err *e);
+/* model_report_submit in two steps, so that a service does the reading, checking and grading on its own
+ * connection and only the writing on its writer: prepare reads (never writes) and builds the plan; apply stores
+ * it in one transaction. */
+typedef struct model_submit model_submit;
+int model_report_prepare(store *st, const rules_set *rs, const char *org_code, const json_t *doc, const char *actor, const char *channel,
+                         model_submit **plan, cirs_err *e);
+int model_report_apply(store *st, model_submit *plan, json_t **result, cirs_err *e);
+void model_submit_free(model_submit *plan);
 
 /* Files a supplement or the final report (docs/report-format.md, "follow-up reports") for an incident the caller
  * may see: a new immutable version whose content is the previous one with the new items applied, re-graded with

@@ -156,7 +156,7 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
                        .category = jstr(json_object_get(out, "category"), "code"), .grade = grade,
                        .reportable = json_is_true(json_object_get(out, "reportable")),
                        .status = handling_end != MODEL_NO_TIME || prev_end != MODEL_NO_TIME ? "handling_ended" : jstr(inc, "status")};
-  model_report rep = {0, incident_id, 0, kind, actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out)};
+  model_report rep = {0, incident_id, 0, kind, actor, channel, content, json_pack("{s:O, s:O}", "input", input, "result", out), NULL, NULL};
   rc = store_incident_update(st, &up, handling_end != MODEL_NO_TIME ? handling_end : prev_end, e) || store_report_insert(st, &rep, e);
   json_decref(rep.assessment);
   json_t *changes = model_version_diff(json_object_get(last, "content"), content);

@@ -77,6 +77,7 @@ typedef struct model_report {
   const char *channel;      /* cli | api | web | email | phone | fax */
   json_t *content;          /* report items (Measures art. 7) */
   json_t *assessment;       /* {"input":..., "result":...} from the rules engine */
+  const char *content_json, *assessment_json; /* the two above already serialised (optional; used when set) */
 } model_report;
 
 typedef struct model_obligation {

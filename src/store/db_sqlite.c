@@ -3,6 +3,7 @@
  * One connection per handle. WAL journal, synchronous=FULL (a commit that returned is on disk), foreign keys
  * on, STRICT tables, busy timeout. Schema migrations are the embedded src/store/sql/NNN_*.sql files, applied
  * in order inside one transaction each, with PRAGMA user_version as the schema version. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@ typedef struct sq_store {
   cached_stmt cache[STMT_CACHE];
   int ncache;
   int level; /* open transaction levels: 0 none, 1 BEGIN, n > 1 savepoint s<n> */
+  /* The audit chain's head, valid inside the current write transaction until a rollback. */
+  int64_t head_id;
+  char head_hash[AUDIT_HASH_HEX];
+  int head_ok;
 } sq_store;
 
 #define DB(st) (((sq_store *)(st))->db)
@@ -207,7 +212,13 @@ static void sq_close(store *st) {
   free(st);
 }
 
+/* Process-wide: no memory statistics (they take a global mutex on every allocation, which the service's
+ * threads would contend for). */
+static void sq_configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static int sq_open(const char *path, int create, store **out, cirs_err *e) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sq_configure);
   int exists = access(path, F_OK) == 0;
   if (create && exists) return err_set(e, "conflict", "db", L("数据库文件已存在", "database file already exists"));
   if (!create && !exists) {
@@ -248,17 +259,21 @@ static int sq_begin(store *st, cirs_err *e) {
 }
 
 static int sq_commit(store *st, cirs_err *e) {
+  sq_store *q = (sq_store *)st;
   if (LEVEL(st) == 0) return err_set(e, "internal", "", "commit without a transaction");
   char sql[40];
   if (LEVEL(st) == 1) snprintf(sql, sizeof sql, "COMMIT");
   else snprintf(sql, sizeof sql, "RELEASE s%d", LEVEL(st));
   if (exec(st, sql, e)) return -1;
   LEVEL(st)--;
+  if (LEVEL(st) == 0) q->head_ok = 0;
   return 0;
 }
 
 static void sq_rollback(store *st) {
+  sq_store *q = (sq_store *)st;
   char sql[64];
+  q->head_ok = 0;
   if (LEVEL(st) <= 1) {
     if (!sqlite3_get_autocommit(DB(st))) exec(st, "ROLLBACK", NULL);
     LEVEL(st) = 0;
@@ -270,6 +285,15 @@ static void sq_rollback(store *st) {
 }
 
 static int sq_level(store *st) { return LEVEL(st); }
+
+/* WAL with synchronous=NORMAL: a COMMIT appends its frames to the -wal file without fsync (checkpoints still
+ * sync in order), so fdatasync of the -wal file after COMMIT returns is what makes it durable. */
+static int sq_defer_sync(store *st, char *path, size_t n, cirs_err *e) {
+  const char *db = sqlite3_db_filename(DB(st), "main");
+  if (!db || !*db || (size_t)snprintf(path, n, "%s-wal", db) >= n) return err_set(e, "internal", "", "database path");
+  if (exec(st, "PRAGMA synchronous=NORMAL", e)) return -1;
+  return 1;
+}
 
 /* Id of a row by code in `table`, 0 when absent. */
 static int64_t id_by_code(store *st, const char *table, const char *code) {
@@ -424,7 +448,7 @@ static int sq_report_insert(store *st, model_report *r, cirs_err *e) {
   sqlite3_bind_int64(s, 1, r->incident_id);
   r->version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
   release(st, s);
-  char *content = json_dumps(r->content, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *content = r->content_json ? strdup(r->content_json) : json_dumps(r->content, JSON_COMPACT | JSON_PRESERVE_ORDER);
   char hash[AUDIT_HASH_HEX];
   audit_sha256_hex(content, strlen(content), hash);
   if (prep(st,
@@ -441,7 +465,8 @@ static int sq_report_insert(store *st, model_report *r, cirs_err *e) {
   bind_text(s, 5, r->submitted_by);
   bind_text(s, 6, r->channel);
   sqlite3_bind_text(s, 7, content, -1, free);
-  bind_json(s, 8, r->assessment);
+  if (r->assessment_json) sqlite3_bind_text(s, 8, r->assessment_json, -1, SQLITE_STATIC);
+  else bind_json(s, 8, r->assessment);
   bind_text(s, 9, hash);
   if (step_done(st, s, "report", e)) return -1;
   r->id = sqlite3_last_insert_rowid(DB(st));
@@ -515,8 +540,10 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
     const unsigned char *p = (const unsigned char *)f->q;
     size_t chars = 0;
     for (; *p; p++) chars += (*p & 0xC0) != 0x80;
-    search = chars >= 3 ? " AND i.id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH :fts)"
-                        : " AND i.id IN (SELECT rowid FROM incident_fts WHERE instr(lower(body), lower(:q)) > 0)";
+    search = chars >= 3 ? " AND (i.id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH :fts)"
+                          " OR i.id IN (SELECT incident_id FROM search_queue WHERE instr(lower(body), lower(:q)) > 0))"
+                        : " AND (i.id IN (SELECT rowid FROM incident_fts WHERE instr(lower(body), lower(:q)) > 0)"
+                          " OR i.id IN (SELECT incident_id FROM search_queue WHERE instr(lower(body), lower(:q)) > 0))";
   }
   char sql[3000];
   snprintf(sql, sizeof sql,
@@ -632,6 +659,79 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   return rows_json(st, s, out, e);
 }
 
+/* --- compliance ledger: raw rows, one statement per list, the same selection in each ----------------------------- */
+
+/* The authority :auth, and with :subtree = 1 every authority below it. */
+#define CMP_AUTHS_SQL \
+  "WITH RECURSIVE sub(id) AS (SELECT :auth UNION SELECT a.id FROM authorities a JOIN sub ON a.parent_id = sub.id WHERE :subtree = 1)" \
+  " SELECT id FROM sub"
+/* Incidents `i` of the selection: period on aware_ms, drills, and the organisation's own or, for an authority, those
+ * it has an obligation on or that were routed to it. */
+#define CMP_INCIDENT_SQL                                                                                                   \
+  "(:drills = 1 OR i.drill = 0) AND (:from IS NULL OR i.aware_ms >= :from) AND (:to IS NULL OR i.aware_ms < :to)"       \
+  " AND ((:org <> 0 AND i.organisation_id = :org) OR (:auth <> 0 AND (EXISTS (SELECT 1 FROM obligations b2"             \
+  " WHERE b2.incident_id = i.id AND b2.from_authority_id IN (" CMP_AUTHS_SQL ")) OR EXISTS (SELECT 1 FROM incident_routes r2" \
+  " WHERE r2.incident_id = i.id AND r2.authority_id IN (" CMP_AUTHS_SQL ")))))"
+
+static int sq_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e) {
+  static const char *const names[] = {"incidents", "obligations", "reports"};
+  static const char *const sqls[] = {
+      "SELECT i.id, i.ref, i.aware_ms, i.drill, (SELECT min(r.submitted_ms) FROM report_versions r WHERE r.incident_id = i.id"
+      " AND r.kind = 'initial') AS initial_ms FROM incidents i WHERE " CMP_INCIDENT_SQL " ORDER BY i.id LIMIT :max",
+      "SELECT b.id, b.incident_id, i.ref, b.kind, b.status, b.due_ms, b.met_ms FROM obligations b JOIN incidents i ON i.id = b.incident_id"
+      " WHERE " CMP_INCIDENT_SQL " AND ((:org <> 0 AND b.from_party = 'operator') OR (:auth <> 0 AND b.from_authority_id IN (" CMP_AUTHS_SQL ")))"
+      " ORDER BY b.id LIMIT :max",
+      "SELECT r.incident_id, r.version, r.kind, r.submitted_ms, json_extract(r.content, '$.facts') AS facts FROM report_versions r"
+      " JOIN incidents i ON i.id = r.incident_id WHERE " CMP_INCIDENT_SQL " ORDER BY r.incident_id, r.version LIMIT :max",
+  };
+  int64_t org = 0, auth = 0;
+  char m[200];
+  *out = NULL;
+  if (q->organisation && !(org = id_by_code(st, "organisations", q->organisation))) {
+    snprintf(m, sizeof m, L("没有代码为 %.80s 的运营者", "no organisation with code %.80s"), q->organisation);
+    return err_set_msg(e, "not_found", "organisation", m);
+  }
+  if (q->authority && !(auth = id_by_code(st, "authorities", q->authority))) {
+    snprintf(m, sizeof m, L("没有代码为 %.80s 的机构", "no authority with code %.80s"), q->authority);
+    return err_set_msg(e, "not_found", "authority", m);
+  }
+  if (!org == !auth) return err_set(e, "usage", "", "store_compliance: exactly one of organisation and authority");
+  json_t *res = json_object();
+  for (size_t k = 0; k < sizeof sqls / sizeof sqls[0]; k++) {
+    sqlite3_stmt *s;
+    json_t *rows;
+    if (prep(st, sqls[k], &s, e)) goto fail;
+    bind_named_int(s, ":org", org);
+    bind_named_int(s, ":auth", auth);
+    bind_named_int(s, ":subtree", q->subtree ? 1 : 0);
+    bind_named_int(s, ":drills", q->drills ? 1 : 0);
+    if (q->from_ms != MODEL_NO_TIME) bind_named_int(s, ":from", q->from_ms);
+    if (q->to_ms != MODEL_NO_TIME) bind_named_int(s, ":to", q->to_ms);
+    bind_named_int(s, ":max", (int64_t)STORE_COMPLIANCE_MAX + 1);
+    if (rows_json(st, s, &rows, e)) goto fail;
+    json_object_set_new(res, names[k], rows);
+    if (json_array_size(rows) > STORE_COMPLIANCE_MAX) {
+      snprintf(m, sizeof m, L("结果超过 %d 行（%s），请缩短时间范围", "more than %d rows (%s); narrow the period"), STORE_COMPLIANCE_MAX, names[k]);
+      err_set(e, "too_large", "period", m);
+      goto fail;
+    }
+  }
+  /* content.facts arrives as JSON text (or a bare value when facts is not an object): parsed, anything else null. */
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(res, "reports"), i, r) {
+    json_t *f = json_object_get(r, "facts");
+    json_t *parsed = json_is_string(f) ? json_loads(json_string_value(f), 0, NULL) : NULL;
+    if (parsed && !json_is_object(parsed)) json_decref(parsed), parsed = NULL;
+    json_object_set_new(r, "facts", parsed ? parsed : json_null());
+  }
+  *out = res;
+  return 0;
+fail:
+  json_decref(res);
+  return -1;
+}
+
 #define PRINCIPAL_SQL                                                                                                         \
   "SELECT u.id, u.username, u.name, u.role, u.organisation_id, o.code AS organisation, u.authority_id, a.code AS authority,"      \
   " a.type AS authority_type, a.province AS authority_province, a.sector AS authority_sector, u.disabled"
@@ -730,16 +830,22 @@ static int sq_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err 
 }
 
 static int sq_event_append(store *st, model_event *ev, cirs_err *e) {
+  sq_store *q = (sq_store *)st;
   int64_t last_id;
   char prev[AUDIT_HASH_HEX], hash[AUDIT_HASH_HEX];
-  if (sq_chain_anchor(st, &last_id, prev, e)) return -1;
   sqlite3_stmt *s;
-  if (prep(st, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", &s, e)) return -1;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    last_id = sqlite3_column_int64(s, 0);
-    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+  if (q->head_ok && LEVEL(st) > 0) {
+    last_id = q->head_id;
+    memcpy(prev, q->head_hash, sizeof prev);
+  } else {
+    if (sq_chain_anchor(st, &last_id, prev, e)) return -1;
+    if (prep(st, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", &s, e)) return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      last_id = sqlite3_column_int64(s, 0);
+      snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    release(st, s);
   }
-  release(st, s);
   int64_t id = last_id + 1;
   char *payload = json_dumps(ev->payload ? ev->payload : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (!payload || audit_hash(id, ev->at_ms, ev->actor, ev->type, ev->entity, ev->entity_id, payload, prev, hash)) {
@@ -761,6 +867,9 @@ static int sq_event_append(store *st, model_event *ev, cirs_err *e) {
   bind_text(s, 9, hash);
   if (step_done(st, s, "event", e)) return -1;
   ev->id = id;
+  q->head_id = id;
+  memcpy(q->head_hash, hash, sizeof hash);
+  q->head_ok = LEVEL(st) > 0;
   return 0;
 }
 
@@ -842,6 +951,8 @@ static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) 
     if (run1(st, sql, before_ms, e)) return -1;
   }
   snprintf(sql, sizeof sql, "DELETE FROM incident_fts WHERE rowid IN (%s)", old);
+  if (run1(st, sql, before_ms, e)) return -1;
+  snprintf(sql, sizeof sql, "DELETE FROM search_queue WHERE incident_id IN (%s)", old);
   if (run1(st, sql, before_ms, e) || run1(st, "DELETE FROM incidents WHERE updated_ms < ?1", before_ms, e)) return -1;
   *counts = json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)nev, "incidents", (json_int_t)ninc, "reports", (json_int_t)nrep,
                       "obligations", (json_int_t)nobl);
@@ -875,13 +986,41 @@ static int sq_routed_to(store *st, int64_t incident_id, int64_t authority_id) {
   return found;
 }
 
+/* The search index is kept off the write path: a write queues the incident's text (one plain row), and the
+ * writer's tick moves the queue into the FTS5 index in bulk (FTS5 writes a segment per transaction and per
+ * savepoint, which per request would cost more than the rest of an intake). Searches read both. */
 static int sq_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e) {
   sqlite3_stmt *s;
-  if (run1(st, "DELETE FROM incident_fts WHERE rowid = ?", incident_id, e)) return -1;
-  if (prep(st, "INSERT INTO incident_fts(rowid, body) VALUES(?, ?)", &s, e)) return -1;
+  if (prep(st, "INSERT INTO search_queue(incident_id, body) VALUES(?, ?)", &s, e)) return -1;
   sqlite3_bind_int64(s, 1, incident_id);
-  bind_text(s, 2, text);
+  bind_text(s, 2, text ? text : "");
   return step_done(st, s, "search", e);
+}
+
+static int sq_search_catchup(store *st, int max, int *done, cirs_err *e) {
+  sqlite3_stmt *s;
+  *done = 0;
+  int64_t last = 0;
+  if (prep(st, "SELECT seq, incident_id, body FROM search_queue ORDER BY seq LIMIT ?", &s, e)) return -1;
+  sqlite3_bind_int(s, 1, max);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 1);
+    sqlite3_stmt *d, *i;
+    if (prep(st, "DELETE FROM incident_fts WHERE rowid = ?", &d, e)) break;
+    sqlite3_bind_int64(d, 1, id);
+    if (step_done(st, d, "search", e)) break;
+    if (prep(st, "INSERT INTO incident_fts(rowid, body) VALUES(?, ?)", &i, e)) break;
+    sqlite3_bind_int64(i, 1, id);
+    sqlite3_bind_text(i, 2, (const char *)sqlite3_column_text(s, 2), sqlite3_column_bytes(s, 2), SQLITE_TRANSIENT);
+    if (step_done(st, i, "search", e)) break;
+    last = sqlite3_column_int64(s, 0);
+    (*done)++;
+  }
+  int failed = rc != SQLITE_DONE && rc != SQLITE_ROW ? (db_err(st, e, "search queue"), 1) : rc == SQLITE_ROW;
+  release(st, s);
+  if (failed) return -1;
+  return last ? run1(st, "DELETE FROM search_queue WHERE seq <= ?", last, e) : 0;
 }
 
 static int sq_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms,
@@ -1049,10 +1188,271 @@ static int sq_obligation_counts(store *st, json_t **out, cirs_err *e) {
   return 0;
 }
 
+/* --- clocks and notifications (005): deadlines, reminders, waivers, webhooks, outbox, in-app list ------------ */
+
+static int sq_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, due_ms, max FROM obligations WHERE status = 'pending' AND due_ms IS NOT NULL", &s, e)) return -1;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) fn(ctx, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2));
+  if (rc != SQLITE_DONE) {
+    db_err(st, e, "deadlines");
+    release(st, s);
+    return -1;
+  }
+  release(st, s);
+  return 0;
+}
+
+static int sq_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT o.id, o.incident_id, o.kind, o.regime, o.from_party, o.to_authorities, o.max, o.relative_to, o.due_ms, o.status,"
+               " o.met_ms, o.hard, o.created_ms, o.waived_reason, o.waived_by, i.ref, i.title, i.grade, i.drill, i.organisation_id,"
+               " o.from_authority_id, (SELECT code FROM authorities WHERE id = o.from_authority_id) AS from_authority"
+               " FROM obligations o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, id);
+  return one_row(st, s, "id", L("没有这项义务", "no such obligation"), out, e);
+}
+
+static int sq_reminder_mark(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT OR IGNORE INTO reminders(obligation_id, step, at_ms) VALUES(?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, obligation_id);
+  bind_text(s, 2, step);
+  sqlite3_bind_int64(s, 3, now);
+  if (step_done(st, s, "reminder", e)) return -1;
+  return sqlite3_changes(DB(st)) > 0;
+}
+
+static int sq_obligation_waive(store *st, int64_t id, const char *reason, const char *by, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE obligations SET status = 'waived', waived_reason = ?2, waived_by = ?3 WHERE id = ?1 AND status IN ('pending', 'overdue')",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, reason);
+  bind_text(s, 3, by);
+  if (step_done(st, s, "waive", e)) return -1;
+  if (sqlite3_changes(DB(st)) == 0) return err_set_msg(e, "conflict", "", L("该义务已履行或已免除", "the obligation is already met or waived"));
+  return 0;
+}
+
+static int sq_recipients(store *st, int64_t authority_id, int64_t organisation_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  json_t *users, *hooks;
+  if (prep(st, "SELECT id, username, email FROM users WHERE disabled = 0 AND ((?1 > 0 AND authority_id = ?1) OR (?2 > 0 AND organisation_id = ?2))"
+               " ORDER BY id",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  sqlite3_bind_int64(s, 2, organisation_id);
+  if (rows_json(st, s, &users, e)) return -1;
+  if (prep(st, "SELECT id, url FROM webhooks WHERE active = 1 AND ((?1 > 0 AND authority_id = ?1) OR (?2 > 0 AND organisation_id = ?2)) ORDER BY id",
+           &s, e)) {
+    json_decref(users);
+    return -1;
+  }
+  sqlite3_bind_int64(s, 1, authority_id);
+  sqlite3_bind_int64(s, 2, organisation_id);
+  if (rows_json(st, s, &hooks, e)) {
+    json_decref(users);
+    return -1;
+  }
+  *out = json_pack("{s:o, s:o}", "users", users, "webhooks", hooks);
+  return 0;
+}
+
+static int sq_notification_add(store *st, const store_notification *n, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT OR IGNORE INTO notifications(user_id, event_id, kind, incident_id, title, body, created_ms) VALUES(?,?,?,nullif(?,0),?,?,?)", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, n->user_id);
+  sqlite3_bind_int64(s, 2, n->event_id);
+  bind_text(s, 3, n->kind);
+  sqlite3_bind_int64(s, 4, n->incident_id);
+  bind_text(s, 5, n->title);
+  bind_text(s, 6, n->body);
+  sqlite3_bind_int64(s, 7, n->at_ms);
+  return step_done(st, s, "notification", e);
+}
+
+static int sq_notification_list(store *st, int64_t user_id, int unread, int64_t after, int limit, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT id, kind, incident_id, title, body, created_ms, read_ms FROM notifications WHERE user_id = ?1 AND (?2 = 0 OR read_ms IS NULL)"
+               " AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, user_id);
+  sqlite3_bind_int(s, 2, unread);
+  sqlite3_bind_int64(s, 3, after);
+  sqlite3_bind_int(s, 4, limit);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_notification_read(store *st, int64_t user_id, int64_t id, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE notifications SET read_ms = coalesce(read_ms, ?3) WHERE id = ?1 AND user_id = ?2", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, user_id);
+  sqlite3_bind_int64(s, 3, now);
+  if (step_done(st, s, "notification", e)) return -1;
+  if (sqlite3_changes(DB(st)) == 0) return err_set(e, "not_found", "id", L("没有这条通知", "no such notification"));
+  return 0;
+}
+
+static int sq_outbox_add(store *st, const store_outbox_row *r, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT OR IGNORE INTO outbox(event_id, kind, channel, target, idem_key, authority_id, organisation_id, incident_id, subject, body,"
+               " status, next_ms, created_ms) VALUES(?,?,?,?,?,nullif(?,0),nullif(?,0),nullif(?,0),?,?,'pending',?,?)",
+           &s, e))
+    return -1;
+  char key[160];
+  snprintf(key, sizeof key, "%lld:%s:%s", (long long)r->event_id, r->channel, r->target);
+  sqlite3_bind_int64(s, 1, r->event_id);
+  bind_text(s, 2, r->kind);
+  bind_text(s, 3, r->channel);
+  bind_text(s, 4, r->target);
+  bind_text(s, 5, key);
+  sqlite3_bind_int64(s, 6, r->authority_id);
+  sqlite3_bind_int64(s, 7, r->organisation_id);
+  sqlite3_bind_int64(s, 8, r->incident_id);
+  bind_text(s, 9, r->subject);
+  bind_text(s, 10, r->body);
+  sqlite3_bind_int64(s, 11, r->at_ms);
+  sqlite3_bind_int64(s, 12, r->at_ms);
+  return step_done(st, s, "outbox", e);
+}
+
+static int sq_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret"
+               " FROM outbox o LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id = CAST(o.target AS INTEGER)"
+               " WHERE o.status = 'pending' AND o.next_ms <= ? ORDER BY o.next_ms, o.id LIMIT ?",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int(s, 2, limit);
+  if (rows_json(st, s, out, e)) return -1;
+  *next_ms = 0;
+  if (prep(st, "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND next_ms > ?", &s, e)) return 0;
+  sqlite3_bind_int64(s, 1, now);
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER) *next_ms = sqlite3_column_int64(s, 0);
+  release(st, s);
+  return 0;
+}
+
+static int sq_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO outbox_attempts(outbox_id, at_ms, ok, detail) VALUES(?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int(s, 3, ok);
+  bind_text(s, 4, detail ? detail : "");
+  if (step_done(st, s, "outbox attempt", e)) return -1;
+  if (prep(st, "UPDATE outbox SET attempts = attempts + 1, status = CASE WHEN ?2 THEN 'delivered' WHEN ?4 = 0 THEN 'dead' ELSE 'pending' END,"
+               " delivered_ms = CASE WHEN ?2 THEN ?3 END, next_ms = CASE WHEN ?2 OR ?4 = 0 THEN next_ms ELSE ?4 END,"
+               " last_error = CASE WHEN ?2 THEN last_error ELSE ?5 END WHERE id = ?1 AND status = 'pending'",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int(s, 2, ok);
+  sqlite3_bind_int64(s, 3, now);
+  sqlite3_bind_int64(s, 4, retry_ms);
+  bind_text(s, 5, detail ? detail : "");
+  return step_done(st, s, "outbox", e);
+}
+
+static int sq_outbox_list(store *st, const store_outbox_q *q, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT o.id, o.event_id, o.kind, o.channel, o.target, o.incident_id, o.subject, o.status, o.attempts, o.next_ms, o.last_error,"
+               " o.created_ms, o.delivered_ms, (SELECT code FROM authorities WHERE id = o.authority_id) AS authority,"
+               " (SELECT code FROM organisations WHERE id = o.organisation_id) AS organisation FROM outbox o"
+               " WHERE (?1 OR (?2 > 0 AND o.authority_id = ?2) OR (?3 > 0 AND o.organisation_id = ?3)) AND (?4 IS NULL OR o.status = ?4)"
+               " AND (?5 = 0 OR o.incident_id = ?5) AND (?6 = 0 OR o.id < ?6) ORDER BY o.id DESC LIMIT ?7",
+           &s, e))
+    return -1;
+  sqlite3_bind_int(s, 1, q->all);
+  sqlite3_bind_int64(s, 2, q->authority_id);
+  sqlite3_bind_int64(s, 3, q->organisation_id);
+  bind_text(s, 4, q->status);
+  sqlite3_bind_int64(s, 5, q->incident_id);
+  sqlite3_bind_int64(s, 6, q->after);
+  sqlite3_bind_int(s, 7, q->limit);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT at_ms, ok, detail FROM outbox_attempts WHERE outbox_id = ? ORDER BY id", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, outbox_id);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
+                          int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO webhooks(authority_id, organisation_id, url, secret, created_by, created_ms) VALUES(nullif(?,0), nullif(?,0), ?, ?, ?, ?)", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  sqlite3_bind_int64(s, 2, organisation_id);
+  bind_text(s, 3, url);
+  bind_text(s, 4, secret);
+  bind_text(s, 5, by);
+  sqlite3_bind_int64(s, 6, now);
+  if (step_done(st, s, "webhook", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+static int sq_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT w.id, w.url, w.active, w.created_by, w.created_ms, (SELECT code FROM authorities WHERE id = w.authority_id) AS authority,"
+               " (SELECT code FROM organisations WHERE id = w.organisation_id) AS organisation FROM webhooks w"
+               " WHERE ?3 OR (?1 > 0 AND w.authority_id = ?1) OR (?2 > 0 AND w.organisation_id = ?2) ORDER BY w.id",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  sqlite3_bind_int64(s, 2, organisation_id);
+  sqlite3_bind_int(s, 3, all);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_webhook_disable(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE webhooks SET active = 0 WHERE id = ?1 AND active = 1 AND (?4 OR (?2 > 0 AND authority_id = ?2) OR (?3 > 0 AND organisation_id = ?3))",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, organisation_id);
+  sqlite3_bind_int(s, 4, all);
+  if (step_done(st, s, "webhook", e)) return -1;
+  if (sqlite3_changes(DB(st)) == 0) return err_set(e, "not_found", "id", L("没有这个回调地址", "no such webhook"));
+  return 0;
+}
+
+static int sq_incident_authorities(store *st, int64_t incident_id, const char *via, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT a.id, a.code, a.type, r.at_ms FROM incident_routes r JOIN authorities a ON a.id = r.authority_id"
+               " WHERE r.incident_id = ?1 AND (?2 IS NULL OR r.via = ?2) ORDER BY r.at_ms, a.id",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, incident_id);
+  bind_text(s, 2, via);
+  return rows_json(st, s, out, e);
+}
+
+static int64_t sq_id_of(store *st, const char *what, const char *code) {
+  return id_by_code(st, !strcmp(what, "authority") ? "authorities" : "organisations", code);
+}
+
 const store_driver store_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
+    .defer_sync = sq_defer_sync,
     .schema_version = sq_schema_version,
     .begin = sq_begin,
     .commit = sq_commit,
@@ -1077,6 +1477,7 @@ const store_driver store_sqlite_driver = {
     .token_revoke = sq_token_revoke,
     .token_list = sq_token_list,
     .obligation_list = sq_obligation_list,
+    .compliance = sq_compliance,
     .event_append = sq_event_append,
     .event_scan = sq_event_scan,
     .chain_anchor = sq_chain_anchor,
@@ -1084,6 +1485,25 @@ const store_driver store_sqlite_driver = {
     .route_add = sq_route_add,
     .routed_to = sq_routed_to,
     .search_set = sq_search_set,
+    .search_catchup = sq_search_catchup,
+    .deadlines = sq_deadlines,
+    .obligation_get = sq_obligation_get,
+    .reminder_mark = sq_reminder_mark,
+    .obligation_waive = sq_obligation_waive,
+    .recipients = sq_recipients,
+    .notification_add = sq_notification_add,
+    .notification_list = sq_notification_list,
+    .notification_read = sq_notification_read,
+    .outbox_add = sq_outbox_add,
+    .outbox_due = sq_outbox_due,
+    .outbox_attempt = sq_outbox_attempt,
+    .outbox_list = sq_outbox_list,
+    .outbox_attempts = sq_outbox_attempts,
+    .webhook_add = sq_webhook_add,
+    .webhook_list = sq_webhook_list,
+    .webhook_disable = sq_webhook_disable,
+    .incident_authorities = sq_incident_authorities,
+    .id_of = sq_id_of,
     .receipt_insert = sq_receipt_insert,
     .receipt_get = sq_receipt_get,
     .obligation_update = sq_obligation_update,

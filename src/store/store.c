@@ -18,6 +18,13 @@ int store_schema_version(store *st) { return st->drv->schema_version(st); }
 const char *store_backend(store *st) { return st->drv->name; }
 int store_begin(store *st, cirs_err *e) { return st->drv->begin(st, e); }
 int store_commit(store *st, cirs_err *e) { return st->drv->commit(st, e); }
+int store_defer_sync(store *st, char *path, size_t n, cirs_err *e) {
+  if (!st->drv->defer_sync) {
+    if (n) path[0] = 0;
+    return 0;
+  }
+  return st->drv->defer_sync(st, path, n, e);
+}
 void store_rollback(store *st) { st->drv->rollback(st); }
 int store_level(store *st) { return st->drv->level(st); }
 void store_unwind(store *st, int level) {
@@ -33,7 +40,13 @@ int store_authority_match(store *st, const char *type, const char *province, con
 }
 int store_incident_insert(store *st, model_incident *inc, cirs_err *e) { return st->drv->incident_insert(st, inc, e); }
 int store_report_insert(store *st, model_report *r, cirs_err *e) { return st->drv->report_insert(st, r, e); }
-int store_obligation_insert(store *st, model_obligation *o, cirs_err *e) { return st->drv->obligation_insert(st, o, e); }
+static store_obligation_hook obligation_hook;
+void store_set_obligation_hook(store_obligation_hook fn) { obligation_hook = fn; }
+int store_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
+  int rc = st->drv->obligation_insert(st, o, e);
+  if (!rc && obligation_hook && o->due_ms != MODEL_NO_TIME && !strcmp(o->status, "pending")) obligation_hook(o->id, o->due_ms, o->max);
+  return rc;
+}
 int store_incident_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->incident_list(st, f, out, e); }
 int store_incident_get(store *st, const char *id_or_ref, const store_scope *scope, json_t **out, cirs_err *e) {
   return st->drv->incident_get(st, id_or_ref, scope, out, e);
@@ -53,6 +66,7 @@ int store_token_insert(store *st, const char *token_hash, int64_t user_id, const
 int store_token_revoke(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e) { return st->drv->token_revoke(st, id, now_ms, out, e); }
 int store_token_list(store *st, const char *username, json_t **out, cirs_err *e) { return st->drv->token_list(st, username, out, e); }
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->obligation_list(st, f, out, e); }
+int store_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e) { return st->drv->compliance(st, q, out, e); }
 int store_event_append(store *st, model_event *ev, cirs_err *e) { return st->drv->event_append(st, ev, e); }
 int store_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) { return st->drv->event_scan(st, fn, ctx, e); }
 int store_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) { return st->drv->chain_anchor(st, last_id, hash, e); }
@@ -62,6 +76,7 @@ int store_route_add(store *st, int64_t incident_id, const char *authority, const
 }
 int store_routed_to(store *st, int64_t incident_id, int64_t authority_id) { return st->drv->routed_to(st, incident_id, authority_id); }
 int store_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e) { return st->drv->search_set(st, incident_id, text, e); }
+int store_search_catchup(store *st, int max, int *done, cirs_err *e) { return st->drv->search_catchup(st, max, done, e); }
 int store_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
                          int64_t *id, cirs_err *e) {
   return st->drv->receipt_insert(st, incident_id, authority_id, user_id, how, at_ms, note, id, e);
@@ -70,7 +85,9 @@ int store_receipt_get(store *st, int64_t incident_id, int64_t authority_id, json
   return st->drv->receipt_get(st, incident_id, authority_id, out, e);
 }
 int store_obligation_update(store *st, int64_t id, const char *status, int64_t due_ms, int64_t met_ms, cirs_err *e) {
-  return st->drv->obligation_update(st, id, status, due_ms, met_ms, e);
+  int rc = st->drv->obligation_update(st, id, status, due_ms, met_ms, e);
+  if (!rc && obligation_hook && due_ms != MODEL_NO_TIME && status && !strcmp(status, "pending")) obligation_hook(id, due_ms, NULL);
+  return rc;
 }
 int store_incident_update(store *st, const model_incident *inc, int64_t handling_end_ms, cirs_err *e) {
   return st->drv->incident_update(st, inc, handling_end_ms, e);
@@ -92,3 +109,45 @@ int store_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **co
   return st->drv->cleanup(st, now_ms, idem_before_ms, counts, e);
 }
 int store_obligation_counts(store *st, json_t **out, cirs_err *e) { return st->drv->obligation_counts(st, out, e); }
+
+int store_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e) { return st->drv->deadlines(st, fn, ctx, e); }
+int store_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) { return st->drv->obligation_get(st, id, out, e); }
+int store_reminder_mark(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e) {
+  return st->drv->reminder_mark(st, obligation_id, step, now, e);
+}
+int store_obligation_waive(store *st, int64_t id, const char *reason, const char *by, cirs_err *e) {
+  return st->drv->obligation_waive(st, id, reason, by, e);
+}
+int store_recipients(store *st, int64_t authority_id, int64_t organisation_id, json_t **out, cirs_err *e) {
+  return st->drv->recipients(st, authority_id, organisation_id, out, e);
+}
+int store_notification_add(store *st, const store_notification *n, cirs_err *e) { return st->drv->notification_add(st, n, e); }
+int store_notification_list(store *st, int64_t user_id, int unread, int64_t after, int limit, json_t **out, cirs_err *e) {
+  return st->drv->notification_list(st, user_id, unread, after, limit, out, e);
+}
+int store_notification_read(store *st, int64_t user_id, int64_t id, int64_t now, cirs_err *e) {
+  return st->drv->notification_read(st, user_id, id, now, e);
+}
+int store_outbox_add(store *st, const store_outbox_row *r, cirs_err *e) { return st->drv->outbox_add(st, r, e); }
+int store_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
+  return st->drv->outbox_due(st, now, limit, out, next_ms, e);
+}
+int store_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e) {
+  return st->drv->outbox_attempt(st, id, ok, detail, now, retry_ms, e);
+}
+int store_outbox_list(store *st, const store_outbox_q *q, json_t **out, cirs_err *e) { return st->drv->outbox_list(st, q, out, e); }
+int store_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_err *e) { return st->drv->outbox_attempts(st, outbox_id, out, e); }
+int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
+                      int64_t *id, cirs_err *e) {
+  return st->drv->webhook_add(st, authority_id, organisation_id, url, secret, by, now, id, e);
+}
+int store_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e) {
+  return st->drv->webhook_list(st, authority_id, organisation_id, all, out, e);
+}
+int store_webhook_disable(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e) {
+  return st->drv->webhook_disable(st, id, authority_id, organisation_id, all, e);
+}
+int store_incident_authorities(store *st, int64_t incident_id, const char *via, json_t **out, cirs_err *e) {
+  return st->drv->incident_authorities(st, incident_id, via, out, e);
+}
+int64_t store_id_of(store *st, const char *what, const char *code) { return st->drv->id_of(st, what, code); }

@@ -25,6 +25,11 @@ int store_open(const char *target, int create, store **out, cirs_err *e);
 void store_close(store *st);
 int store_schema_version(store *st);
 const char *store_backend(store *st); /* "sqlite" */
+/* Pipelined durability for a service's single writer: after this call, a COMMIT on `st` returns before its
+ * data is forced to disk, and fdatasync() of the file named in `path` (written there) makes every commit
+ * returned so far durable. Returns 1 when set up, 0 when the backend's commits are durable anyway (path ""),
+ * -1 on error. */
+int store_defer_sync(store *st, char *path, size_t n, cirs_err *e);
 
 /* Transactions nest: begin inside an open transaction opens a savepoint, commit releases it, rollback undoes
  * only the innermost level. Only the outermost commit makes the work durable (fsync). */
@@ -83,6 +88,22 @@ int store_incident_get(store *st, const char *id_or_ref, const store_scope *scop
  * Filters: status, overdue_only, to_ms (due before), drill. */
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e);
 
+/* The compliance ledger's selection (src/model/compliance.c does the arithmetic). Exactly one of organisation and
+ * authority is set. */
+#define STORE_COMPLIANCE_MAX 200000 /* rows per result list; more is too_large (narrow the period) */
+typedef struct store_compliance_q {
+  const char *organisation; /* operator code: its incidents and its own obligations (from operator) */
+  const char *authority;    /* authority code: its own obligations (from_authority) and the incidents routed to it */
+  int subtree;              /* with authority: the authorities below it as well */
+  int64_t from_ms, to_ms;   /* incidents whose aware time is in [from, to); MODEL_NO_TIME = open */
+  int drills;               /* 1: exercises (drill incidents) too; 0: real incidents only */
+} store_compliance_q;
+/* Raw rows of the incidents in the selection, oldest id first: {"incidents": [{id, ref, aware_ms, drill, initial_ms
+ * (first initial report's submitted_ms or null)}], "obligations": [{id, incident_id, ref, kind, status (as stored),
+ * due_ms, met_ms}], "reports": [{incident_id, version, kind, submitted_ms, facts (content.facts, or null)}]}, reports
+ * by incident then version. not_found (field organisation/authority) for an unknown code. */
+int store_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e);
+
 /* Accounts. A principal is {id, username, name, role, organisation_id, organisation, authority_id, authority,
  * authority_type, disabled}; by_username adds password_hash, by_session adds csrf. not_found when none. */
 int store_principal_by_username(store *st, const char *username, json_t **out, cirs_err *e);
@@ -115,8 +136,10 @@ int store_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e);
 /* Records that an incident reached `authority` (code) by a report or an escalation (idempotent). */
 int store_route_add(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms, cirs_err *e);
 int store_routed_to(store *st, int64_t incident_id, int64_t authority_id); /* 1 when a route row exists */
-/* Replaces the searchable text of an incident. */
+/* Replaces the searchable text of an incident: queued at once (searches see it), indexed by store_search_catchup. */
 int store_search_set(store *st, int64_t incident_id, const char *text, cirs_err *e);
+/* Moves up to `max` queued texts into the full-text index; *done says how many. */
+int store_search_catchup(store *st, int max, int *done, cirs_err *e);
 /* One receipt per incident and authority (conflict on a second). */
 int store_receipt_insert(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
                          int64_t *id, cirs_err *e);
@@ -137,5 +160,60 @@ int store_incident_events(store *st, int64_t incident_id, json_t **out, cirs_err
 /* Deletes expired sessions and idempotency records older than idem_before_ms; counts {sessions, idempotency}. */
 int store_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e);
 int store_obligation_counts(store *st, json_t **out, cirs_err *e); /* {status: count} */
+
+
+/* --- clocks and notifications (issue 4) ------------------------------------------------------------------- */
+
+/* Every pending obligation with a deadline: fn(ctx, id, due_ms, max) (max = ISO 8601 duration or NULL). */
+typedef void (*store_deadline_fn)(void *ctx, int64_t id, int64_t due_ms, const char *max);
+int store_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e);
+/* One obligation with its incident's ref, title, grade, drill, organisation_id and from_authority (code). */
+int store_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e);
+/* Records that reminder `step` of an obligation fired: 1 when recorded now, 0 when it had fired before. */
+int store_reminder_mark(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e);
+/* pending/overdue -> waived with reason and who; conflict otherwise. */
+int store_obligation_waive(store *st, int64_t id, const char *reason, const char *by, cirs_err *e);
+/* Who hears about an authority or organisation (pass one id, the other 0): {users:[{id,username,email}], webhooks:[{id,url}]}. */
+int store_recipients(store *st, int64_t authority_id, int64_t organisation_id, json_t **out, cirs_err *e);
+/* Changes of obligations reach this hook (the service's scheduler): after an insert or a new deadline. */
+typedef void (*store_obligation_hook)(int64_t id, int64_t due_ms, const char *max);
+void store_set_obligation_hook(store_obligation_hook fn);
+
+typedef struct store_notification {
+  int64_t user_id, event_id, incident_id, at_ms;
+  const char *kind, *title, *body;
+} store_notification;
+/* In-app notifications: one per user and event (a repeat is ignored). List newest first; `after` = id cursor. */
+int store_notification_add(store *st, const store_notification *n, cirs_err *e);
+int store_notification_list(store *st, int64_t user_id, int unread, int64_t after, int limit, json_t **out, cirs_err *e);
+int store_notification_read(store *st, int64_t user_id, int64_t id, int64_t now, cirs_err *e);
+
+typedef struct store_outbox_row {
+  int64_t event_id, authority_id, organisation_id, incident_id, at_ms;
+  const char *kind, *channel, *target, *subject, *body; /* channel email | webhook; target address or webhook id */
+} store_outbox_row;
+/* Queues one message; the same event, channel and target again is ignored (idempotency key). */
+int store_outbox_add(store *st, const store_outbox_row *r, cirs_err *e);
+/* Pending messages due at `now` (with the webhook's url and secret); *next_ms = the next later one, or 0. */
+int store_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
+/* Records an attempt: delivered when ok; else retried at retry_ms, or dead when retry_ms is 0. */
+int store_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e);
+typedef struct store_outbox_q {
+  int all;                      /* every row (national office, system admin, auditor) */
+  int64_t authority_id, organisation_id, incident_id, after;
+  const char *status;           /* pending | delivered | dead | NULL */
+  int limit;
+} store_outbox_q;
+int store_outbox_list(store *st, const store_outbox_q *q, json_t **out, cirs_err *e);
+int store_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_err *e);
+
+int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
+                      int64_t *id, cirs_err *e);
+int store_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e);
+int store_webhook_disable(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e);
+/* The authorities an incident is routed to ({id, code, type, at_ms}), optionally only those of one `via`. */
+int store_incident_authorities(store *st, int64_t incident_id, const char *via, json_t **out, cirs_err *e);
+/* Id of an authority ("authority") or organisation ("organisation") by code; 0 when none. */
+int64_t store_id_of(store *st, const char *what, const char *code);
 
 #endif

@@ -13,6 +13,7 @@ typedef struct store_driver {
   int (*commit)(store *st, cirs_err *e);
   void (*rollback)(store *st);
   int (*level)(store *st);
+  int (*defer_sync)(store *st, char *path, size_t n, cirs_err *e);
   int (*authority_insert)(store *st, model_authority *a, cirs_err *e);
   int (*org_insert)(store *st, model_org *o, cirs_err *e);
   int (*user_insert)(store *st, model_user *u, cirs_err *e);
@@ -33,6 +34,7 @@ typedef struct store_driver {
   int (*token_revoke)(store *st, int64_t id, int64_t now_ms, json_t **out, cirs_err *e);
   int (*token_list)(store *st, const char *username, json_t **out, cirs_err *e);
   int (*obligation_list)(store *st, const store_filter *f, json_t **out, cirs_err *e);
+  int (*compliance)(store *st, const store_compliance_q *q, json_t **out, cirs_err *e);
   int (*event_append)(store *st, model_event *ev, cirs_err *e);
   int (*event_scan)(store *st, store_event_fn fn, void *ctx, cirs_err *e);
   int (*chain_anchor)(store *st, int64_t *last_id, char hash[65], cirs_err *e);
@@ -40,6 +42,26 @@ typedef struct store_driver {
   int (*route_add)(store *st, int64_t incident_id, const char *authority, const char *via, int64_t from_authority_id, int64_t at_ms, cirs_err *e);
   int (*routed_to)(store *st, int64_t incident_id, int64_t authority_id);
   int (*search_set)(store *st, int64_t incident_id, const char *text, cirs_err *e);
+  int (*search_catchup)(store *st, int max, int *done, cirs_err *e);
+  int (*deadlines)(store *st, store_deadline_fn fn, void *ctx, cirs_err *e);
+  int (*obligation_get)(store *st, int64_t id, json_t **out, cirs_err *e);
+  int (*reminder_mark)(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e);
+  int (*obligation_waive)(store *st, int64_t id, const char *reason, const char *by, cirs_err *e);
+  int (*recipients)(store *st, int64_t authority_id, int64_t organisation_id, json_t **out, cirs_err *e);
+  int (*notification_add)(store *st, const store_notification *n, cirs_err *e);
+  int (*notification_list)(store *st, int64_t user_id, int unread, int64_t after, int limit, json_t **out, cirs_err *e);
+  int (*notification_read)(store *st, int64_t user_id, int64_t id, int64_t now, cirs_err *e);
+  int (*outbox_add)(store *st, const store_outbox_row *r, cirs_err *e);
+  int (*outbox_due)(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
+  int (*outbox_attempt)(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e);
+  int (*outbox_list)(store *st, const store_outbox_q *q, json_t **out, cirs_err *e);
+  int (*outbox_attempts)(store *st, int64_t outbox_id, json_t **out, cirs_err *e);
+  int (*webhook_add)(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
+                     int64_t *id, cirs_err *e);
+  int (*webhook_list)(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e);
+  int (*webhook_disable)(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e);
+  int (*incident_authorities)(store *st, int64_t incident_id, const char *via, json_t **out, cirs_err *e);
+  int64_t (*id_of)(store *st, const char *what, const char *code);
   int (*receipt_insert)(store *st, int64_t incident_id, int64_t authority_id, int64_t user_id, const char *how, int64_t at_ms, const char *note,
                         int64_t *id, cirs_err *e);
   int (*receipt_get)(store *st, int64_t incident_id, int64_t authority_id, json_t **out, cirs_err *e);

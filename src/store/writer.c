@@ -2,16 +2,21 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/timeutil.h"
 
 typedef struct job {
   writer_fn fn;
   void *arg;
+  writer_done_fn done_fn; /* asynchronous jobs: called after the commit; the job is heap-allocated */
+  void *done_arg;
   cirs_lang lang;
   int rc, done;
   cirs_err err;
@@ -28,6 +33,73 @@ static struct {
   writer_tick_fn tick;
   writer_stats stats;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+/* The syncer: with pipelined durability (store_defer_sync), committed batches wait here for one fdatasync of
+ * the log, while the writer already runs the next batch; then their callers are answered. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake;
+  job *head, *tail;
+  int on, stopping;
+  char path[4096];
+  pthread_t thread;
+  uint64_t syncs;
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+/* Answers the jobs of `list`: asynchronous ones by their callback (outside any lock), then the waiting callers. */
+static void answer(job *list) {
+  job *sync = NULL, **tail = &sync;
+  for (job *j = list, *next; j; j = next) {
+    next = j->next;
+    if (j->done_fn) {
+      j->done_fn(j->done_arg, j->rc, &j->err);
+      free(j);
+    } else {
+      *tail = j;
+      tail = &j->next;
+    }
+  }
+  *tail = NULL;
+  pthread_mutex_lock(&W.mu);
+  for (job *j = sync; j; j = j->next) j->done = 1;
+  pthread_cond_broadcast(&W.done);
+  pthread_mutex_unlock(&W.mu);
+}
+
+static int sync_log(void) {
+  int fd = open(S.path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : -1; /* no log: the last checkpoint synced everything into the database */
+  int rc = fdatasync(fd);
+  close(fd);
+  return rc;
+}
+
+static void *syncer_main(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&S.mu);
+  for (;;) {
+    while (!S.head && !S.stopping) pthread_cond_wait(&S.wake, &S.mu);
+    if (!S.head) break;
+    job *list = S.head;
+    S.head = S.tail = NULL;
+    pthread_mutex_unlock(&S.mu);
+    if (sync_log()) {
+      char m[160];
+      snprintf(m, sizeof m, "fdatasync %.100s: %.40s", S.path, strerror(errno));
+      for (job *j = list; j; j = j->next)
+        if (j->rc == 0) {
+          j->rc = -1;
+          err_set(&j->err, "io_error", "", m);
+        }
+    }
+    answer(list);
+    pthread_mutex_lock(&S.mu);
+    S.syncs++;
+  }
+  pthread_mutex_unlock(&S.mu);
+  sync_log(); /* the final tick's commit */
+  return NULL;
+}
 
 static void count_batch(size_t n, int committed) {
   static const uint64_t bounds[8] = WRITER_BATCH_BOUNDS;
@@ -89,9 +161,20 @@ static void run_batch(job *list) {
   pthread_mutex_lock(&W.mu);
   if (!committed) W.stats.failed_commits++;
   count_batch(n, committed);
-  for (job *j = list; j; j = j->next) j->done = 1;
-  pthread_cond_broadcast(&W.done);
   pthread_mutex_unlock(&W.mu);
+  if (S.on && committed) {
+    /* Durable only after the syncer's next fdatasync: answered from there. */
+    job *last = list;
+    while (last->next) last = last->next;
+    pthread_mutex_lock(&S.mu);
+    if (S.tail) S.tail->next = list;
+    else S.head = list;
+    S.tail = last;
+    pthread_cond_signal(&S.wake);
+    pthread_mutex_unlock(&S.mu);
+  } else {
+    answer(list);
+  }
 }
 
 static void *writer_main(void *unused) {
@@ -135,6 +218,17 @@ int writer_start(const char *db_path, writer_tick_fn tick, cirs_err *e) {
   W.tick = tick;
   W.stopping = 0;
   memset(&W.stats, 0, sizeof W.stats);
+  int d = store_defer_sync(W.st, S.path, sizeof S.path, e);
+  if (d < 0) {
+    store_close(W.st);
+    return -1;
+  }
+  S.on = d;
+  S.stopping = 0;
+  if (S.on && pthread_create(&S.thread, NULL, syncer_main, NULL)) {
+    store_close(W.st);
+    return err_set(e, "internal", "", "pthread_create");
+  }
   if (pthread_create(&W.thread, NULL, writer_main, NULL)) {
     store_close(W.st);
     return err_set(e, "internal", "", "pthread_create");
@@ -160,6 +254,24 @@ int writer_run(writer_fn fn, void *arg, cirs_err *e) {
   return j.rc;
 }
 
+int writer_submit(writer_fn fn, void *arg, writer_done_fn done, void *done_arg, cirs_err *e) {
+  job *j = calloc(1, sizeof *j);
+  if (!j) return err_set(e, "internal", "", "out of memory");
+  *j = (job){.fn = fn, .arg = arg, .done_fn = done, .done_arg = done_arg, .lang = lang_get()};
+  pthread_mutex_lock(&W.mu);
+  if (!W.running || W.stopping) {
+    pthread_mutex_unlock(&W.mu);
+    free(j);
+    return err_set_msg(e, "unavailable", "", L("服务正在停止", "the service is stopping"));
+  }
+  if (W.tail) W.tail->next = j;
+  else W.head = j;
+  W.tail = j;
+  pthread_cond_signal(&W.wake);
+  pthread_mutex_unlock(&W.mu);
+  return 0;
+}
+
 void writer_stop(void) {
   pthread_mutex_lock(&W.mu);
   if (!W.running) {
@@ -170,6 +282,14 @@ void writer_stop(void) {
   pthread_cond_signal(&W.wake);
   pthread_mutex_unlock(&W.mu);
   pthread_join(W.thread, NULL);
+  if (S.on) {
+    pthread_mutex_lock(&S.mu);
+    S.stopping = 1;
+    pthread_cond_signal(&S.wake);
+    pthread_mutex_unlock(&S.mu);
+    pthread_join(S.thread, NULL);
+    S.on = 0;
+  }
   store_close(W.st);
   W.st = NULL;
   W.running = 0;
@@ -179,4 +299,7 @@ void writer_get_stats(writer_stats *out) {
   pthread_mutex_lock(&W.mu);
   *out = W.stats;
   pthread_mutex_unlock(&W.mu);
+  pthread_mutex_lock(&S.mu);
+  out->syncs = S.syncs;
+  pthread_mutex_unlock(&S.mu);
 }

@@ -538,6 +538,16 @@ def test_full_text_search_chinese(server, S):
     assert q("鹦鹉螺") == {c["id"]}            # in report content only, not the title
     assert q("鹦鹉") == {c["id"]}
     assert q("zebracrossing") == {c["id"]} and q("ZEBRA") == {c["id"]}  # ASCII, case-insensitive
+    # A new incident is findable at once (from the search queue) and stays findable once the service has moved
+    # the queue into the full-text index (within about 100 ms; waited for here).
+    for _ in range(100):
+        if sql(server.db, "SELECT count(*) FROM search_queue") == "0":
+            break
+        time.sleep(0.05)
+    assert sql(server.db, "SELECT count(*) FROM search_queue") == "0"
+    assert int(sql(server.db, f"SELECT count(*) FROM incident_fts WHERE rowid IN ({a['id']}, {b['id']}, {c['id']})")) == 3
+    assert q("琥珀蜻蜓") == {a["id"]} and q("蜓点水") == {b["id"]} and q("珀蜻") == {a["id"]} and q("鹦鹉螺") == {c["id"]}
+    assert q("蜻蜓") & mine == {a["id"], b["id"]} and q("ZEBRA") == {c["id"]} and q("琥蜻") == set()
     # FTS syntax in the query is literal text, never an error.
     # (None of these strings occurs in any incident of this test database.)
     for weird in ('蜻蜓" OR "门户', "蜻蜓 AND 门户", "蜻蜓*", "(蜻蜓)", '"', "NEAR(琥珀 蜻蜓)", "'; DROP TABLE incidents; --", "%_", "蜻%", "琥珀蜻蜓^"):
