@@ -5,8 +5,8 @@
 #   scripts/install-deps.sh --build  only what `make` needs
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev)
-TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests curl nodejs npm)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev libcurl4-openssl-dev)
+TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-aiosmtpd curl nodejs npm)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" != "--build" ]; then want+=("${TEST_PKGS[@]}"); fi

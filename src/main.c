@@ -16,6 +16,7 @@ const cli_cmd cli_commands[] = {
     {"incident", "list", cmd_incident_list, "incident list --db PATH [--org ORG] [--limit N] [--after ID]", "列出事件", "list incidents"},
     {"incident", "show", cmd_incident_show, "incident show --db PATH ID", "显示事件、报告版本与义务", "show an incident, its report versions and obligations"},
     {"obligation", "list", cmd_obligation_list, "obligation list --db PATH [--overdue]", "列出报告义务及时限", "list obligations and deadlines"},
+    {"compliance", NULL, cmd_compliance, "compliance --db PATH (--org ORG | --authority CODE [--subtree]) [--from T] [--to T]", "合规台账：按时率、迟报、超时、数值上调", "compliance ledger: on-time rate, late, overdue, raised facts"},
     {"audit", "verify", cmd_audit_verify, "audit verify --db PATH", "校验审计哈希链", "verify the hash-chained audit log"},
     {"purge", NULL, cmd_purge, "purge --db PATH --before DATE", "删除早于 DATE 的记录（不得晚于 180 天前）", "delete records older than DATE (at least 180 days old)"},
     {"serve", NULL, cmd_serve, "serve [--config FILE] [--db PATH] [--listen H:P] [...]", "启动 HTTP 服务（JSON API）", "run the HTTP service (JSON API)"},

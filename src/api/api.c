@@ -4,6 +4,7 @@
 #include "api.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,13 @@
 #include "../common/embedded.h"
 #include "../common/timeutil.h"
 #include "../model/commands.h"
+#include "../model/compliance.h"
 #include "../audit/chain.h"
 #include "../store/store.h"
 #include "../store/writer.h"
+#include "../notify/notify.h"
+#include "../notify/deliver.h"
+#include "../clock/sched.h"
 #include "guard.h"
 
 #define MAX_CONNS 256
@@ -716,6 +721,185 @@ static int h_access_log(hctx *h) {
   return page(h->rs, rows, limit);
 }
 
+/* --- clocks and notifications (issue 4) ------------------------------------------------------------------ */
+
+static int h_notification_list(hctx *h) {
+  long long limit, after;
+  const char *unread;
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
+      query_str(h->rq, h->rs, "unread", QUERY_ENUM_MAX, &unread))
+    return -1;
+  int u = unread && (!strcmp(unread, "1") || !strcmp(unread, "true"));
+  if (unread && !u && strcmp(unread, "0") && strcmp(unread, "false"))
+    return fail(h->rs, "bad_value", "unread", "unread 应为 true 或 false", "unread must be true or false");
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_notification_list(h->st, pint(h->c, "id"), u, after, (int)limit, &rows, &e)) return api_error(h->rs, &e);
+  return page(h->rs, rows, limit);
+}
+
+static int param_id(hctx *h, int64_t *id) {
+  char *end;
+  long long v = strtoll(h->param, &end, 10);
+  if (!*h->param || *end || v <= 0 || strlen(h->param) > 19) return fail(h->rs, "not_found", "id", "不存在", "no such object");
+  *id = v;
+  return 0;
+}
+
+static int h_notification_read(hctx *h) {
+  int64_t id;
+  cirs_err e = {0};
+  if (param_id(h, &id)) return -1;
+  if (store_notification_read(h->st, pint(h->c, "id"), id, time_now_ms(), &e)) return api_error(h->rs, &e);
+  return ok(h->rs, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "read", 1));
+}
+
+/* Waiving: an authority admin or the national emergency office, for an obligation of an incident it may see. */
+static int h_waive(hctx *h) {
+  int64_t id;
+  cirs_err e = {0};
+  if (param_id(h, &id)) return -1;
+  json_t *reason = json_object_get(h->body, "reason");
+  const char *k;
+  json_t *v;
+  json_object_foreach(h->body, k, v) if (strcmp(k, "reason")) return fail(h->rs, "unknown_field", k, k, k);
+  if (!json_is_string(reason) || json_string_length(reason) < 2)
+    return fail(h->rs, "missing_field", "reason", "免除须写明理由", "a waiver needs its reason");
+  if (json_string_length(reason) > 2000) return fail(h->rs, "too_large", "reason", "2000", "2000");
+  json_t *ob, *inc;
+  if (store_obligation_get(h->st, id, &ob, &e)) return api_error(h->rs, &e);
+  store_scope sc = scope_of(h->c);
+  char iid[24];
+  snprintf(iid, sizeof iid, "%lld", (long long)json_integer_value(json_object_get(ob, "incident_id")));
+  if (store_incident_get(h->st, iid, &sc, &inc, &e)) {
+    json_decref(ob);
+    return fail(h->rs, "not_found", "id", "没有这项义务", "no such obligation");
+  }
+  json_decref(inc);
+  const char *by = pstr(h->c, "username");
+  int rc = store_obligation_waive(h->st, id, json_string_value(reason), by, &e) ||
+           model_event_add(h->st, by, "obligation.waived", "obligation", id,
+                           json_pack("{s:O, s:O, s:O, s:s}", "incident_id", json_object_get(ob, "incident_id"), "kind", json_object_get(ob, "kind"),
+                                     "reason", reason, "by", by),
+                           &e);
+  if (!rc) {
+    json_t *vars = json_pack("{s:O, s:O, s:O, s:s, s:b, s:O, s:O, s:s}", "ref", json_object_get(ob, "ref"), "title", json_object_get(ob, "title"),
+                             "grade", json_object_get(ob, "grade"), "grade_en", model_grade_en(json_string_value(json_object_get(ob, "grade"))), "drill",
+                             json_integer_value(json_object_get(ob, "drill")) == 1, "kind", json_object_get(ob, "kind"), "reason", reason, "by", by);
+    notify_target t = {0, 0};
+    if (!strcmp(json_string_value(json_object_get(ob, "from_party")), "operator")) t.organisation_id = json_integer_value(json_object_get(ob, "organisation_id"));
+    else t.authority_id = json_integer_value(json_object_get(ob, "from_authority_id"));
+    rc = notify_send(h->st, model_last_event_id(), "obligation.waived", json_integer_value(json_object_get(ob, "incident_id")), &t,
+                     t.organisation_id || t.authority_id ? 1 : 0, vars, &e);
+    json_decref(vars);
+  }
+  json_decref(ob);
+  if (rc) return api_error(h->rs, &e);
+  if (store_obligation_get(h->st, id, &ob, &e)) return api_error(h->rs, &e);
+  return ok(h->rs, 200, ob);
+}
+
+static int see_all(const caller *c) {
+  const char *r = pstr(c, "role");
+  return !strcmp(r, "national_emergency_office") || !strcmp(r, "system_admin") || !strcmp(r, "auditor");
+}
+
+static int h_outbox_list(hctx *h) {
+  long long limit, after, incident;
+  store_outbox_q q = {.all = see_all(h->c), .authority_id = pint(h->c, "authority_id"), .organisation_id = pint(h->c, "organisation_id")};
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
+      query_int(h->rq, h->rs, "incident", 0, INT64_MAX, 0, &incident) || query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &q.status))
+    return -1;
+  if (q.status && strcmp(q.status, "pending") && strcmp(q.status, "delivered") && strcmp(q.status, "dead"))
+    return fail(h->rs, "bad_value", "status", "status 应为 pending、delivered 或 dead", "status must be pending, delivered or dead");
+  q.after = after;
+  q.incident_id = incident;
+  q.limit = (int)limit;
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_outbox_list(h->st, &q, &rows, &e)) return api_error(h->rs, &e);
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) {
+    json_t *att;
+    if (!store_outbox_attempts(h->st, json_integer_value(json_object_get(r, "id")), &att, &e)) json_object_set_new(r, "attempt_log", att);
+  }
+  return page(h->rs, rows, limit);
+}
+
+/* Webhooks belong to the caller's authority (authority admin) or organisation (operator admin). */
+static int h_webhook_add(hctx *h) {
+  const char *k;
+  json_t *v;
+  json_object_foreach(h->body, k, v) if (strcmp(k, "url")) return fail(h->rs, "unknown_field", k, k, k);
+  const char *url = json_string_value(json_object_get(h->body, "url"));
+  if (!url) return fail(h->rs, "missing_field", "url", "需要 url", "url is required");
+  if (strlen(url) > 500 || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strpbrk(url, " \r\n\t"))
+    return fail(h->rs, "bad_value", "url", "url 应为 http:// 或 https:// 地址（至多 500 字节）", "url must be an http:// or https:// address (at most 500 bytes)");
+  unsigned char raw[24];
+  char secret[49];
+  randombytes_buf(raw, sizeof raw);
+  sodium_bin2hex(secret, sizeof secret, raw, sizeof raw);
+  int64_t id;
+  cirs_err e = {0};
+  int64_t aid = pint(h->c, "authority_id"), oid = aid ? 0 : pint(h->c, "organisation_id");
+  if (!aid && !oid) return fail(h->rs, "forbidden", "", "只有机关或运营者的管理员可登记回调地址", "only an authority's or operator's admin registers webhooks");
+  if (store_webhook_add(h->st, aid, oid, url, secret, pstr(h->c, "username"), time_now_ms(), &id, &e) ||
+      model_event_add(h->st, pstr(h->c, "username"), "webhook.created", "webhook", id, json_pack("{s:s}", "url", url), &e))
+    return api_error(h->rs, &e);
+  return ok(h->rs, 201, json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)id, "url", url, "secret", secret, "authority", pstr(h->c, "authority"),
+                                  "organisation", aid ? NULL : pstr(h->c, "organisation")));
+}
+
+static int h_webhook_list(hctx *h) {
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_webhook_list(h->st, pint(h->c, "authority_id"), pint(h->c, "organisation_id"), see_all(h->c), &rows, &e)) return api_error(h->rs, &e);
+  return ok(h->rs, 200, json_pack("{s:o, s:n}", "items", rows, "next_after"));
+}
+
+static int h_webhook_delete(hctx *h) {
+  int64_t id;
+  cirs_err e = {0};
+  if (param_id(h, &id)) return -1;
+  if (store_webhook_disable(h->st, id, pint(h->c, "authority_id"), pint(h->c, "organisation_id"), !strcmp(pstr(h->c, "role"), "system_admin"), &e) ||
+      model_event_add(h->st, pstr(h->c, "username"), "webhook.disabled", "webhook", id, json_object(), &e))
+    return api_error(h->rs, &e);
+  return ok(h->rs, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "active", 0));
+}
+
+/* The compliance ledger: an operator's own organisation; an authority's own obligations (and, with subtree, those
+ * below it); the national emergency office, auditors and system admins any organisation or authority. */
+static int h_compliance(hctx *h) {
+  const char *org, *auth, *sub, *drills;
+  long long from_ms = 0, to_ms = 0;
+  if (query_str(h->rq, h->rs, "organisation", QUERY_ENUM_MAX, &org) || query_str(h->rq, h->rs, "authority", QUERY_ENUM_MAX, &auth) ||
+      query_str(h->rq, h->rs, "subtree", QUERY_ENUM_MAX, &sub) || query_str(h->rq, h->rs, "drills", QUERY_ENUM_MAX, &drills))
+    return -1;
+  int64_t f, t;
+  if (query_time(h->rq, h->rs, "from", &f) || query_time(h->rq, h->rs, "to", &t)) return -1;
+  from_ms = f;
+  to_ms = t;
+  const char *role = pstr(h->c, "role");
+  int operator = !strcmp(role, "operator_reporter") || !strcmp(role, "operator_admin");
+  if (operator) {
+    if (auth || (org && strcmp(org, pstr(h->c, "organisation")))) return fail(h->rs, "forbidden", org ? "organisation" : "authority", "运营者只能查看本单位的台账", "an operator sees its own ledger only");
+    org = pstr(h->c, "organisation");
+  } else if (!see_all(h->c)) {
+    if (org) return fail(h->rs, "forbidden", "organisation", "请按本机关查询（authority）", "query your authority's ledger (authority)");
+    if (auth && strcmp(auth, pstr(h->c, "authority"))) return fail(h->rs, "forbidden", "authority", "只能查看本机关的台账", "you may see your own authority's ledger only");
+    auth = pstr(h->c, "authority");
+  }
+  if (!!org == !!auth) return fail(h->rs, "missing_field", "organisation", "需要 organisation 或 authority 之一", "give organisation or authority (one of them)");
+  model_compliance_q q = {{org, auth, sub && (!strcmp(sub, "1") || !strcmp(sub, "true")), from_ms ? from_ms : MODEL_NO_TIME, to_ms ? to_ms : MODEL_NO_TIME,
+                           drills && (!strcmp(drills, "1") || !strcmp(drills, "true"))},
+                          time_now_ms()};
+  json_t *out;
+  cirs_err e = {0};
+  if (model_compliance(h->st, &q, &out, &e)) return api_error(h->rs, &e);
+  return ok(h->rs, 200, out);
+}
+
 static int h_metrics(hctx *h);
 
 /* --- the route table ------------------------------------------------------------------------------------------ */
@@ -759,6 +943,14 @@ static const route routes[] = {
     {"GET", "/api/v1/obligations", 1, {READERS}, h_obligation_list, "我的报告义务（将到期、已超时、已履行、迟报）", "my obligations: due soon, overdue, met, late", "obligations", NULL, "ObligationPage", 0, 200, "limit,after,status,overdue,due_within_min,drill", NULL},
     {"POST", "/api/v1/tips", 0, {0}, h_tip, "匿名举报线索（按地址限频，返回受理编号）", "anonymous public tip (rate-limited per address; returns a receipt number)", "tips", "Tip", "TipReceipt", 1, 201, NULL, NULL},
     {"GET", "/api/v1/tips", 1, {"national_emergency_office", "duty_officer"}, h_tip_list, "举报线索列表", "received tips", "tips", NULL, "Page", 0, 200, "limit,after", NULL},
+    {"GET", "/api/v1/notifications", 1, {0}, h_notification_list, "我的站内通知（最新在前）", "my in-app notifications (newest first)", "notifications", NULL, "Page", 0, 200, "limit,after,unread", NULL},
+    {"POST", "/api/v1/notifications/{id}/read", 1, {0}, h_notification_read, "标记通知为已读", "mark a notification read", "notifications", NULL, "Marked", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/obligations/{id}/waive", 1, {"authority_admin", "national_emergency_office"}, h_waive, "免除一项义务（写明理由）", "waive an obligation (with the reason)", "obligations", "Waive", "Obligation", 1, 200, NULL, NULL},
+    {"GET", "/api/v1/outbox", 1, {OPERATORS, AUTHORITY_STAFF, "national_emergency_office", "system_admin", "auditor"}, h_outbox_list, "通知投递记录（含失败与死信）", "notification deliveries (with failures and dead letters)", "notifications", NULL, "Page", 0, 200, "limit,after,status,incident", NULL},
+    {"POST", "/api/v1/webhooks", 1, {"authority_admin", "operator_admin"}, h_webhook_add, "登记回调地址（返回签名密钥，仅显示一次）", "register a webhook (returns its signing secret once)", "notifications", "WebhookNew", "Webhook", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/webhooks", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_list, "回调地址列表", "webhooks", "notifications", NULL, "Page", 0, 200, NULL, NULL},
+    {"DELETE", "/api/v1/webhooks/{id}", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_delete, "停用回调地址", "disable a webhook", "notifications", NULL, "Marked", 1, 200, NULL, NULL},
+    {"GET", "/api/v1/compliance", 1, {READERS, "auditor", "system_admin"}, h_compliance, "合规台账：按时率、迟报与超时清单、平均报告用时、后续报告调高的数值", "compliance ledger: on-time rate, late and overdue lists, mean time to report, facts raised by later versions", "obligations", NULL, "Compliance", 0, 200, "organisation,authority,subtree,from,to,drills", NULL},
     {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident", NULL},
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
@@ -777,7 +969,7 @@ static int h_metrics(hctx *h) {
   writer_stats ws;
   writer_get_stats(&ws);
   static const uint64_t bounds[8] = WRITER_BATCH_BOUNDS;
-  size_t len = strlen(text), cap = len + 4096;
+  size_t len = strlen(text), cap = len + 8192;
   text = realloc(text, cap);
   len += (size_t)snprintf(text + len, cap - len,
                           "# HELP cirs_db_commits_total Committed write batches.\n# TYPE cirs_db_commits_total counter\n"
@@ -791,6 +983,29 @@ static int h_metrics(hctx *h) {
                             (unsigned long long)ws.batch_le[i]);
   len += (size_t)snprintf(text + len, cap - len, "cirs_db_batch_size_bucket{le=\"+Inf\"} %llu\ncirs_db_batch_size_sum %llu\ncirs_db_batch_size_count %llu\n",
                           (unsigned long long)ws.commits, (unsigned long long)ws.batch_sum, (unsigned long long)ws.commits);
+  sched_stats ss;
+  sched_get_stats(&ss);
+  deliver_stats ds;
+  deliver_get_stats(&ds);
+  static const int64_t lag_bounds[7] = SCHED_LAG_BUCKETS;
+  len += (size_t)snprintf(text + len, cap - len,
+                          "# HELP cirs_clock_deadlines Pending obligation deadlines held by the scheduler.\n# TYPE cirs_clock_deadlines gauge\ncirs_clock_deadlines %lld\n"
+                          "# HELP cirs_clock_due_within_1h Of those, due within the next hour.\n# TYPE cirs_clock_due_within_1h gauge\ncirs_clock_due_within_1h %lld\n"
+                          "# HELP cirs_clock_fired_total Deadline instants fired (overdue transitions and reminders checked).\n# TYPE cirs_clock_fired_total counter\n"
+                          "cirs_clock_fired_total %lld\ncirs_clock_overdue_total %lld\ncirs_clock_reminders_total %lld\n"
+                          "# HELP cirs_clock_firing_lag_seconds From the instant a deadline was due to its firing being committed.\n"
+                          "# TYPE cirs_clock_firing_lag_seconds histogram\n",
+                          (long long)ss.pending, (long long)ss.due_1h, (long long)ss.fired, (long long)ss.overdue, (long long)ss.reminders);
+  for (int i = 0; i < 7; i++)
+    len += (size_t)snprintf(text + len, cap - len, "cirs_clock_firing_lag_seconds_bucket{le=\"%g\"} %llu\n", (double)lag_bounds[i] / 1000.0,
+                            (unsigned long long)ss.lag_le[i]);
+  len += (size_t)snprintf(text + len, cap - len,
+                          "cirs_clock_firing_lag_seconds_bucket{le=\"+Inf\"} %llu\ncirs_clock_firing_lag_seconds_sum %.3f\ncirs_clock_firing_lag_seconds_count %llu\n"
+                          "# HELP cirs_notify_deliveries_total Outbox delivery attempts by result.\n# TYPE cirs_notify_deliveries_total counter\n"
+                          "cirs_notify_deliveries_total{result=\"delivered\"} %llu\ncirs_notify_deliveries_total{result=\"retry\"} %llu\n"
+                          "cirs_notify_deliveries_total{result=\"dead\"} %llu\n",
+                          (unsigned long long)ss.lag_count, ss.lag_sum_s, (unsigned long long)ss.lag_count, (unsigned long long)ds.sent,
+                          (unsigned long long)ds.failed, (unsigned long long)ds.dead);
   json_t *counts = NULL;
   cirs_err e = {0};
   if (!store_obligation_counts(h->st, &counts, &e)) {
@@ -928,6 +1143,7 @@ static void write_done(void *arg, int rc, const cirs_err *e) {
   p->rc = rc;
   if (rc) p->err = *e;
   http_wake(p->h.rq->wake);
+  if (!rc) deliver_poke(); /* whatever the write queued in the outbox is committed now */
 }
 
 static void write_later(void *arg, http_response *rs) {
@@ -1039,7 +1255,29 @@ void api_handle(void *app, const http_request *rq, http_response *rs) {
   if (!rs->later) observe(ri, rs->status, &t0); /* a parked write is observed when answered */
 }
 
+static long env_long(const char *name, long dflt) {
+  const char *v = getenv(name);
+  return v && *v ? strtol(v, NULL, 10) : dflt;
+}
+
+int api_start(const api_ctx *ctx, cirs_err *e) {
+  start_ctx = ctx;
+  pthread_once(&start_once, start_writer);
+  if (!started) return err_set(e, "internal", "", "the writer did not start");
+  if (sched_start(ctx->db_path, getenv("CIRS_REMINDERS"), e)) return -1;
+  deliver_config dc = {getenv("CIRS_SMTP_URL"), getenv("CIRS_SMTP_FROM"), getenv("CIRS_SMTP_USER"), getenv("CIRS_SMTP_PASSWORD"),
+                       (int)env_long("CIRS_SMTP_STARTTLS", 0), env_long("CIRS_RETRY_BASE_MS", 30000), (int)env_long("CIRS_RETRY_MAX", 8),
+                       (int)env_long("CIRS_DELIVERY_TIMEOUT_S", 10)};
+  if (deliver_start(ctx->db_path, &dc, e)) {
+    sched_stop();
+    return -1;
+  }
+  return 0;
+}
+
 void api_shutdown(void) {
+  sched_stop();
+  deliver_stop();
   writer_stop();
   pthread_mutex_lock(&stores_lock);
   for (int i = 0; i < nstores; i++) store_close(all_stores[i]);
@@ -1069,6 +1307,11 @@ static json_t *query_param(const char *name) {
       {"drill", "string", NULL, "any（默认）、real 或 only（演练）", "any (default), real, or only (drills)"},
       {"due_within_min", "integer", NULL, "在此分钟数内到期", "due within this many minutes"},
       {"incident", "integer", NULL, "事件编号", "incident id"},
+      {"unread", "boolean", NULL, "仅未读", "unread only"},
+      {"organisation", "string", NULL, "运营者代码", "organisation code"},
+      {"authority", "string", NULL, "机关代码", "authority code"},
+      {"subtree", "boolean", NULL, "含下级机关", "with the authorities below"},
+      {"drills", "boolean", NULL, "含演练", "include drills"},
   };
   for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
     if (!strcmp(params[i].name, name)) {

@@ -19,6 +19,8 @@ typedef struct api_ctx {
   const rules_set *rules; /* loaded once, read-only */
 } api_ctx;
 
+/* Starts the writer, the deadline scheduler and the outbox deliverer (before serving). */
+int api_start(const api_ctx *ctx, cirs_err *e);
 /* The http_handler of the service. */
 void api_handle(void *app, const http_request *rq, http_response *rs);
 /* After the server stopped: finishes queued writes and flushes the access log (writer), closes the per-thread

@@ -42,6 +42,7 @@ int cmd_report_submit(int argc, char **argv);
 int cmd_incident_list(int argc, char **argv);
 int cmd_incident_show(int argc, char **argv);
 int cmd_obligation_list(int argc, char **argv);
+int cmd_compliance(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

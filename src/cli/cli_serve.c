@@ -71,6 +71,10 @@ int cmd_serve(int argc, char **argv) {
   if (!rs) return cli_fail(&e);
   api_ctx ctx = {db, rs};
   http_config cfg = {listen, workers};
+  if (api_start(&ctx, &e)) {
+    rules_free(rs);
+    return cli_fail(&e);
+  }
   int rc = http_serve(&cfg, api_handle, &ctx) ? EXIT_FAIL : EXIT_OK;
   api_shutdown();
   rules_free(rs);

@@ -134,7 +134,42 @@ char *time_format(int64_t ms, int offset_min, char out[TIME_STR_MAX]) {
   return out;
 }
 
+#ifdef CIRS_TEST_CLOCK
+/* Test builds only (make's cirs-testclock): the clock runs CIRS_TEST_CLOCK's file content (milliseconds, may be
+ * negative) ahead of the real one; the file is re-read at most every 10 ms, so a test can move time while the
+ * service runs. */
+#include <pthread.h>
+#include <stdio.h>
+static int64_t test_offset(void) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static int64_t offset, read_at;
+  const char *path = getenv("CIRS_TEST_CLOCK");
+  if (!path || !*path) return 0;
+  struct timespec m;
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  int64_t now = (int64_t)m.tv_sec * 1000 + m.tv_nsec / 1000000;
+  pthread_mutex_lock(&mu);
+  if (now - read_at >= 10 || read_at == 0) {
+    FILE *f = fopen(path, "r");
+    long long v;
+    if (f && fscanf(f, "%lld", &v) == 1) offset = v;
+    if (f) fclose(f);
+    read_at = now;
+  }
+  int64_t o = offset;
+  pthread_mutex_unlock(&mu);
+  return o;
+}
+#endif
+
 int64_t time_now_ms(void) {
+#ifdef CIRS_TEST_CLOCK
+  {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + test_offset();
+  }
+#endif
   const char *fake = getenv("CIRS_NOW");
   int64_t ms;
   if (fake && *fake && time_parse_rfc3339(fake, &ms, NULL) == 0) return ms;

@@ -8,6 +8,7 @@
 
 #include "../common/embedded.h"
 #include "../common/timeutil.h"
+#include "../notify/notify.h"
 
 #define FUTURE_SLACK_MS (5 * 60 * 1000) /* aware_at may be at most this far ahead of our clock */
 #define SUBMIT_OFFSET_MIN 480           /* calendar arithmetic and display in Asia/Shanghai */
@@ -29,17 +30,38 @@ static const char *const DOC_KEYS[] = {"title", "aware_at", "occurred_at", "cate
                                        "declared_reason", "drill", "content", NULL};
 static const char *const ASSESS_KEYS[] = {"aware_at", "category", "facts", "suspected_crime", "declared_grade", "declared_reason", NULL};
 
+static const char *jstr_(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
 static int in_list(const char *s, const char *const *l) {
   for (; *l; l++)
     if (!strcmp(s, *l)) return 1;
   return 0;
 }
 
+static _Thread_local int64_t last_event_id;
+
 int model_event_add(store *st, const char *actor, const char *type, const char *entity, int64_t id, json_t *payload, cirs_err *e) {
   model_event ev = {0, time_now_ms(), actor, type, entity, id, payload};
   int rc = store_event_append(st, &ev, e);
   json_decref(payload);
+  if (!rc) last_event_id = ev.id;
   return rc;
+}
+
+int64_t model_last_event_id(void) { return last_event_id; }
+
+const char *model_grade_en(const char *grade) {
+  static const char *const g[][2] = {{"特别重大", "especially major"}, {"重大", "major"}, {"较大", "relatively major"}, {"一般", "general"}, {NULL, NULL}};
+  for (int i = 0; grade && g[i][0]; i++)
+    if (!strcmp(grade, g[i][0])) return g[i][1];
+  return grade ? grade : "";
+}
+
+json_t *model_notify_vars(const json_t *inc) {
+  const char *grade = jstr_(inc, "grade");
+  return json_pack("{s:O?, s:O?, s:s, s:s, s:b, s:O?}", "ref", json_object_get(inc, "ref"), "title", json_object_get(inc, "title"), "grade",
+                   grade ? grade : "", "grade_en", model_grade_en(grade), "drill", json_is_true(json_object_get(inc, "drill")) ||
+                   json_integer_value(json_object_get(inc, "drill")) == 1, "organisation", json_object_get(inc, "organisation_name"));
 }
 #define event model_event_add
 
@@ -362,6 +384,7 @@ int model_report_apply(store *st, model_submit *p, json_t **result, cirs_err *e)
                json_pack("{s:I, s:i, s:s, s:s, s:s}", "incident_id", (json_int_t)inc.id, "version", rep.version, "kind", "initial", "grade",
                          inc.grade, "channel", channel),
                e);
+  int64_t rep_event = model_last_event_id();
   json_t *obls = json_array();
   size_t i;
   json_t *ob;
@@ -391,6 +414,14 @@ int model_report_apply(store *st, model_submit *p, json_t **result, cirs_err *e)
     json_object_del(ob, "_met_ms");
   }
   if (!rc) rc = store_search_set(st, inc.id, p->search, e);
+  if (!rc) {
+    /* The receiving authorities hear of it, in this transaction (outbox). */
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:b, s:O?, s:s, s:s}", "ref", inc.ref, "title", inc.title, "grade", inc.grade, "grade_en",
+                          model_grade_en(inc.grade), "drill", inc.drill, "organisation", json_object_get(p->org, "name"), "version_label", "初报",
+                          "version_label_en", "initial report");
+    rc = notify_routed(st, rep_event, "report.received", inc.id, "report", 0, v, e);
+    json_decref(v);
+  }
   if (!rc) rc = store_commit(st, e);
   if (rc) {
     store_rollback(st);

@@ -44,6 +44,12 @@ int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const c
                    const char *note, json_t **result, cirs_err *e);
 /* Stores an anonymous tip {description, organisation_name?, category?, observed_at?, contact?, url?}; *result = {receipt, ...}. */
 int model_tip_submit(store *st, const json_t *doc, const char *addr_hash, json_t **result, cirs_err *e);
+/* Id of the last event model_event_add appended on this thread. */
+int64_t model_last_event_id(void);
+/* English name of a grade (重大 -> major). */
+const char *model_grade_en(const char *grade);
+/* Template variables of an incident (as store_incident_get returns it): ref, title, grade, grade_en, drill, organisation. */
+json_t *model_notify_vars(const json_t *inc);
 /* What changed between two report contents: [{field, before, after}]. */
 json_t *model_version_diff(const json_t *before, const json_t *after);
 

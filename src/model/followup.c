@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/timeutil.h"
+#include "../notify/notify.h"
 #include "commands.h"
 
 #define OFFSET_MIN 480 /* times shown in Asia/Shanghai */
@@ -165,6 +166,7 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
                          json_pack("{s:I, s:i, s:s, s:s, s:s, s:O}", "incident_id", (json_int_t)incident_id, "version", rep.version, "kind", kind,
                                    "grade", grade, "channel", channel, "changes", changes),
                          e);
+  int64_t report_event = model_last_event_id();
   if (!rc && strcmp(grade, old_grade))
     rc = model_event_add(st, actor, "incident.regraded", "incident", incident_id,
                          json_pack("{s:s, s:s, s:i}", "from", old_grade, "to", grade, "version", rep.version), e);
@@ -238,6 +240,15 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
     json_decref(auth);
   }
   if (!rc) rc = model_search_index(st, incident_id, e);
+  if (!rc) {
+    json_t *v = model_notify_vars(inc);
+    json_object_set_new(v, "grade", json_string(grade));
+    json_object_set_new(v, "grade_en", json_string(model_grade_en(grade)));
+    json_object_set_new(v, "version_label", json_string(!strcmp(kind, "final") ? "总结报告" : "续报"));
+    json_object_set_new(v, "version_label_en", json_string(!strcmp(kind, "final") ? "final report" : "supplement"));
+    rc = notify_routed(st, report_event, "report.received", incident_id, "report", 0, v, e);
+    json_decref(v);
+  }
   if (!rc) rc = store_commit(st, e);
   if (rc) {
     store_rollback(st);
@@ -284,6 +295,15 @@ int model_receipt(store *st, int64_t incident_id, int64_t authority_id, const ch
   if (!rc)
     rc = model_event_add(st, actor, "incident.received", "incident", incident_id,
                          json_pack("{s:s, s:s, s:s, s:s?}", "authority", authority, "at", time_format(now, OFFSET_MIN, buf), "how", how, "note", note), e);
+  if (!rc) {
+    /* The reporting organisation hears that its report arrived. */
+    json_t *v = model_notify_vars(inc);
+    json_object_set_new(v, "authority", json_string(authority));
+    json_object_set_new(v, "at", json_string(buf));
+    notify_target t = {0, store_id_of(st, "organisation", jstr(inc, "organisation"))};
+    rc = notify_send(st, model_last_event_id(), "incident.receipt", incident_id, &t, t.organisation_id ? 1 : 0, v, e);
+    json_decref(v);
+  }
   /* The receipt starts this authority's own clocks (escalate within 30 min / 1 h, notify, ...). */
   size_t i;
   json_t *ob;
@@ -348,6 +368,13 @@ int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const c
   if (!rc)
     rc = model_event_add(st, actor, "incident.escalated", "incident", incident_id,
                          json_pack("{s:s, s:O, s:s, s:s?}", "from", authority, "to", to, "at", time_format(now, OFFSET_MIN, buf), "note", note), e);
+  if (!rc) {
+    /* The authorities it was forwarded to (routed by this escalation) hear of it. */
+    json_t *v = model_notify_vars(inc);
+    json_object_set_new(v, "authority", json_string(authority));
+    rc = notify_routed(st, model_last_event_id(), "incident.forwarded", incident_id, "escalation", now, v, e);
+    json_decref(v);
+  }
   if (!rc) rc = store_commit(st, e);
   if (rc) store_rollback(st);
   json_decref(inc);

@@ -665,24 +665,30 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
 #define CMP_AUTHS_SQL \
   "WITH RECURSIVE sub(id) AS (SELECT :auth UNION SELECT a.id FROM authorities a JOIN sub ON a.parent_id = sub.id WHERE :subtree = 1)" \
   " SELECT id FROM sub"
-/* Incidents `i` of the selection: period on aware_ms, drills, and the organisation's own or, for an authority, those
- * it has an obligation on or that were routed to it. */
-#define CMP_INCIDENT_SQL                                                                                                   \
-  "(:drills = 1 OR i.drill = 0) AND (:from IS NULL OR i.aware_ms >= :from) AND (:to IS NULL OR i.aware_ms < :to)"       \
-  " AND ((:org <> 0 AND i.organisation_id = :org) OR (:auth <> 0 AND (EXISTS (SELECT 1 FROM obligations b2"             \
-  " WHERE b2.incident_id = i.id AND b2.from_authority_id IN (" CMP_AUTHS_SQL ")) OR EXISTS (SELECT 1 FROM incident_routes r2" \
-  " WHERE r2.incident_id = i.id AND r2.authority_id IN (" CMP_AUTHS_SQL ")))))"
+/* Incidents `i` in the period (aware_ms in [:from, :to), NULL = open) and real unless :drills = 1. */
+#define CMP_PERIOD_SQL "(:drills = 1 OR i.drill = 0) AND (:from IS NULL OR i.aware_ms >= :from) AND (:to IS NULL OR i.aware_ms < :to)"
+/* An authority's incidents: those it has an obligation on, or that were routed to it. */
+#define CMP_AUTH_INCIDENTS_SQL                                                                                          \
+  "(i.id IN (SELECT b2.incident_id FROM obligations b2 WHERE b2.from_authority_id IN (" CMP_AUTHS_SQL "))"              \
+  " OR i.id IN (SELECT r2.incident_id FROM incident_routes r2 WHERE r2.authority_id IN (" CMP_AUTHS_SQL ")))"
+#define CMP_INCIDENTS_SQL(where)                                                                                        \
+  "SELECT i.id, i.ref, i.aware_ms, i.drill, (SELECT min(r.submitted_ms) FROM report_versions r WHERE r.incident_id = i.id" \
+  " AND r.kind = 'initial') AS initial_ms FROM incidents i WHERE " where " AND " CMP_PERIOD_SQL " ORDER BY i.id LIMIT :max"
+#define CMP_OBLIGATIONS_SQL(where)                                                                                      \
+  "SELECT b.id, b.incident_id, i.ref, b.kind, b.status, b.due_ms, b.met_ms FROM obligations b JOIN incidents i ON i.id = b.incident_id" \
+  " WHERE " where " AND " CMP_PERIOD_SQL " ORDER BY b.id LIMIT :max"
+#define CMP_REPORTS_SQL(where)                                                                                          \
+  "SELECT r.incident_id, i.ref, r.version, r.kind, r.submitted_ms, json_extract(r.content, '$.facts') AS facts FROM report_versions r" \
+  " JOIN incidents i ON i.id = r.incident_id WHERE " where " AND " CMP_PERIOD_SQL " ORDER BY r.incident_id, r.version LIMIT :max"
 
 static int sq_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e) {
   static const char *const names[] = {"incidents", "obligations", "reports"};
-  static const char *const sqls[] = {
-      "SELECT i.id, i.ref, i.aware_ms, i.drill, (SELECT min(r.submitted_ms) FROM report_versions r WHERE r.incident_id = i.id"
-      " AND r.kind = 'initial') AS initial_ms FROM incidents i WHERE " CMP_INCIDENT_SQL " ORDER BY i.id LIMIT :max",
-      "SELECT b.id, b.incident_id, i.ref, b.kind, b.status, b.due_ms, b.met_ms FROM obligations b JOIN incidents i ON i.id = b.incident_id"
-      " WHERE " CMP_INCIDENT_SQL " AND ((:org <> 0 AND b.from_party = 'operator') OR (:auth <> 0 AND b.from_authority_id IN (" CMP_AUTHS_SQL ")))"
-      " ORDER BY b.id LIMIT :max",
-      "SELECT r.incident_id, r.version, r.kind, r.submitted_ms, json_extract(r.content, '$.facts') AS facts FROM report_versions r"
-      " JOIN incidents i ON i.id = r.incident_id WHERE " CMP_INCIDENT_SQL " ORDER BY r.incident_id, r.version LIMIT :max",
+  /* [0]: an organisation (its incidents, the operator's obligations); [1]: an authority (its own obligations). */
+  static const char *const sqls[2][3] = {
+      {CMP_INCIDENTS_SQL("i.organisation_id = :org"), CMP_OBLIGATIONS_SQL("i.organisation_id = :org AND b.from_party = 'operator'"),
+       CMP_REPORTS_SQL("i.organisation_id = :org")},
+      {CMP_INCIDENTS_SQL(CMP_AUTH_INCIDENTS_SQL), CMP_OBLIGATIONS_SQL("b.from_authority_id IN (" CMP_AUTHS_SQL ")"),
+       CMP_REPORTS_SQL(CMP_AUTH_INCIDENTS_SQL)},
   };
   int64_t org = 0, auth = 0;
   char m[200];
@@ -697,10 +703,10 @@ static int sq_compliance(store *st, const store_compliance_q *q, json_t **out, c
   }
   if (!org == !auth) return err_set(e, "usage", "", "store_compliance: exactly one of organisation and authority");
   json_t *res = json_object();
-  for (size_t k = 0; k < sizeof sqls / sizeof sqls[0]; k++) {
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     sqlite3_stmt *s;
     json_t *rows;
-    if (prep(st, sqls[k], &s, e)) goto fail;
+    if (prep(st, sqls[auth != 0][k], &s, e)) goto fail;
     bind_named_int(s, ":org", org);
     bind_named_int(s, ":auth", auth);
     bind_named_int(s, ":subtree", q->subtree ? 1 : 0);

@@ -100,7 +100,7 @@ typedef struct store_compliance_q {
 } store_compliance_q;
 /* Raw rows of the incidents in the selection, oldest id first: {"incidents": [{id, ref, aware_ms, drill, initial_ms
  * (first initial report's submitted_ms or null)}], "obligations": [{id, incident_id, ref, kind, status (as stored),
- * due_ms, met_ms}], "reports": [{incident_id, version, kind, submitted_ms, facts (content.facts, or null)}]}, reports
+ * due_ms, met_ms}], "reports": [{incident_id, ref, version, kind, submitted_ms, facts (content.facts, or null)}]}, reports
  * by incident then version. not_found (field organisation/authority) for an unknown code. */
 int store_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e);
 

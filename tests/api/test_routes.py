@@ -65,6 +65,10 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/incidents/{id}/reports"), ("get", "/api/v1/incidents/{id}/history"),
     ("post", "/api/v1/incidents/{id}/receipts"), ("post", "/api/v1/incidents/{id}/escalations"),
     ("get", "/api/v1/obligations"), ("post", "/api/v1/tips"), ("get", "/api/v1/tips"), ("get", "/api/v1/access-log"),
+    # clocks and notifications (tests/api/test_clocks.py)
+    ("get", "/api/v1/notifications"), ("post", "/api/v1/notifications/{id}/read"), ("post", "/api/v1/obligations/{id}/waive"),
+    ("get", "/api/v1/outbox"), ("post", "/api/v1/webhooks"), ("get", "/api/v1/webhooks"), ("delete", "/api/v1/webhooks/{id}"),
+    ("get", "/api/v1/compliance"),
 }
 
 
