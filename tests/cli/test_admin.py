@@ -273,7 +273,10 @@ def test_added_user_gets_token_logs_in_over_http_and_revoke_locks_token_out(demo
 # ---- serve configuration ---------------------------------------------------------------------------------------------------
 
 def test_flag_and_environment_override_config_file(demo_db, tmp_path):
-    file_port, env_port, flag_port = free_port(), free_port(), free_port()
+    ports = set()
+    while len(ports) < 3:   # three different ports (the kernel may hand out a freed one again)
+        ports.add(free_port())
+    file_port, env_port, flag_port = sorted(ports)
     ini = tmp_path / "cirs.ini"
     ini.write_text(f"[server]\nlisten = 127.0.0.1:{file_port}\ndb = {tmp_path / 'absent.db'}\nworkers = 3\n")
     # The environment beats the file (db, listen); a flag beats both (listen).
