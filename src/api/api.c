@@ -36,6 +36,8 @@
 #define CLEANUP_EVERY_MS (10LL * 60 * 1000)
 #define ACCESS_FLUSH_MS 1000  /* access-log entries wait at most this long in memory ... */
 #define ACCESS_FLUSH_N 500    /* ... or until this many are queued */
+#define WEBHOOK_URL_MAX 500   /* bytes of a webhook address */
+#define WAIVE_REASON_MAX 2000 /* bytes of a waiver's reason */
 #define SEARCH_INDEX_MS 100   /* the search queue moves into the full-text index this often ... */
 #define SEARCH_INDEX_N 400    /* ... at most this many texts at a time (small steps keep the tail latency low) */
 
@@ -765,7 +767,7 @@ static int h_waive(hctx *h) {
   json_object_foreach(h->body, k, v) if (strcmp(k, "reason")) return fail(h->rs, "unknown_field", k, k, k);
   if (!json_is_string(reason) || json_string_length(reason) < 2)
     return fail(h->rs, "missing_field", "reason", "免除须写明理由", "a waiver needs its reason");
-  if (json_string_length(reason) > 2000) return fail(h->rs, "too_large", "reason", "2000", "2000");
+  if (json_string_length(reason) > WAIVE_REASON_MAX) return fail(h->rs, "too_large", "reason", "理由过长（至多 2000 字节）", "reason too long (at most 2000 bytes)");
   json_t *ob, *inc;
   if (store_obligation_get(h->st, id, &ob, &e)) return api_error(h->rs, &e);
   store_scope sc = scope_of(h->c);
@@ -834,7 +836,7 @@ static int h_webhook_add(hctx *h) {
   json_object_foreach(h->body, k, v) if (strcmp(k, "url")) return fail(h->rs, "unknown_field", k, k, k);
   const char *url = json_string_value(json_object_get(h->body, "url"));
   if (!url) return fail(h->rs, "missing_field", "url", "需要 url", "url is required");
-  if (strlen(url) > 500 || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strpbrk(url, " \r\n\t"))
+  if (strlen(url) > WEBHOOK_URL_MAX || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strpbrk(url, " \r\n\t"))
     return fail(h->rs, "bad_value", "url", "url 应为 http:// 或 https:// 地址（至多 500 字节）", "url must be an http:// or https:// address (at most 500 bytes)");
   unsigned char raw[24];
   char secret[49];

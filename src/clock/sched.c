@@ -231,10 +231,7 @@ static void *sched_main(void *unused) {
       int64_t wait = S.n ? S.heap[0].at - now : SLEEP_MAX_MS;
       if (wait > SLEEP_MAX_MS) wait = SLEEP_MAX_MS;
       struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      int64_t ns = ts.tv_nsec + (wait % 1000) * 1000000;
-      ts.tv_sec += wait / 1000 + ns / 1000000000;
-      ts.tv_nsec = ns % 1000000000;
+      time_deadline_after(wait, &ts);
       pthread_cond_timedwait(&S.wake, &S.mu, &ts);
       continue;
     }

@@ -234,3 +234,10 @@ int64_t time_add(int64_t ms, const time_dur *d, int offset_min) {
   }
   return ms + (int64_t)d->days * 86400000 + d->ms;
 }
+
+void time_deadline_after(int64_t wait_ms, struct timespec *ts) {
+  clock_gettime(CLOCK_REALTIME, ts);
+  int64_t ns = ts->tv_nsec + (wait_ms % 1000) * 1000000;
+  ts->tv_sec += wait_ms / 1000 + ns / 1000000000;
+  ts->tv_nsec = ns % 1000000000;
+}

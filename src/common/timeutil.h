@@ -22,6 +22,10 @@ int time_parse_date_or_time(const char *s, int offset_min, int64_t *ms);
  * `out` must hold TIME_STR_MAX bytes. Returns out. */
 char *time_format(int64_t ms, int offset_min, char out[TIME_STR_MAX]);
 
+/* The CLOCK_REALTIME instant `wait_ms` from now, for pthread_cond_timedwait. */
+struct timespec;
+void time_deadline_after(int64_t wait_ms, struct timespec *ts);
+
 /* Current time in epoch ms (CLOCK_REALTIME), or the value of CIRS_NOW (RFC 3339) when set, for tests. */
 int64_t time_now_ms(void);
 

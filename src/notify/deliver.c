@@ -221,10 +221,7 @@ static void *deliver_main(void *unused) {
     if (wait > IDLE_MS) wait = IDLE_MS;
     if (wait > 0) {
       struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      int64_t ns = ts.tv_nsec + (wait % 1000) * 1000000;
-      ts.tv_sec += wait / 1000 + ns / 1000000000;
-      ts.tv_nsec = ns % 1000000000;
+      time_deadline_after(wait, &ts);
       pthread_cond_timedwait(&D.wake, &D.mu, &ts);
     }
   }

@@ -75,7 +75,7 @@ static int send_one(store *st, int64_t event_id, const char *kind, int64_t incid
     store_notification n = {json_integer_value(json_object_get(u, "id")), event_id, incident_id, now, kind, subject, text};
     if ((rc = store_notification_add(st, &n, e))) break;
     const char *mail = json_string_value(json_object_get(u, "email"));
-    if (mail && *mail && strchr(mail, '@') && strlen(mail) < 120) {
+    if (mail && *mail && strchr(mail, '@') && strlen(mail) < NOTIFY_ADDRESS_MAX) {
       store_outbox_row o = {event_id, t->authority_id, t->organisation_id, incident_id, now, kind, "email", mail, subject, text};
       if ((rc = store_outbox_add(st, &o, e))) break;
     }

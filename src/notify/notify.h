@@ -15,6 +15,8 @@
 #include "../common/err.h"
 #include "../store/store.h"
 
+#define NOTIFY_ADDRESS_MAX 120 /* longer e-mail addresses are not mailed (in-app only) */
+
 typedef struct notify_target {
   int64_t authority_id, organisation_id; /* one of the two */
 } notify_target;

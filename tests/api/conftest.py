@@ -27,6 +27,17 @@ def sql(db, statement):
     return p.stdout.strip()
 
 
+def wait_up(url):
+    """Waits until a started `cirs serve` answers /healthz."""
+    for _ in range(200):
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
 class Server:
     def __init__(self, tmp):
         self.db = tmp / "api.db"
@@ -39,13 +50,7 @@ class Server:
         self.log = open(tmp / "serve.log", "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}", "--workers", "4"],
                                      stderr=self.log, stdout=self.log)
-        for _ in range(200):
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
+        wait_up(self.url)
 
     def stop(self):
         if self.proc.poll() is None:
