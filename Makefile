@@ -1,13 +1,13 @@
 # CIRS — build, run, test. `make help` lists the targets.
 CC      ?= cc
-PKGS    := jansson sqlite3 libsodium libmicrohttpd inih libcurl
+PKGS    := jansson sqlite3 libsodium libmicrohttpd inih libcurl gmime-3.0 pangocairo
 OPT     ?= -O2 -g
 override CFLAGS += $(OPT) -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 B       ?= build
 
-SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c src/notify/*.c src/clock/*.c)
+SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c src/notify/*.c src/clock/*.c src/intake/*.c src/export/*.c src/pdf/*.c)
 LIB_OBJ  := $(patsubst %.c,$(B)/%.o,$(SRC)) $(B)/gen/embedded.o
 MAIN_OBJ := $(B)/src/main.o
 EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql)) src/api/openapi-schemas.json
