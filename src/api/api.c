@@ -1257,20 +1257,12 @@ void api_handle(void *app, const http_request *rq, http_response *rs) {
   if (!rs->later) observe(ri, rs->status, &t0); /* a parked write is observed when answered */
 }
 
-static long env_long(const char *name, long dflt) {
-  const char *v = getenv(name);
-  return v && *v ? strtol(v, NULL, 10) : dflt;
-}
-
 int api_start(const api_ctx *ctx, cirs_err *e) {
   start_ctx = ctx;
   pthread_once(&start_once, start_writer);
   if (!started) return err_set(e, "internal", "", "the writer did not start");
-  if (sched_start(ctx->db_path, getenv("CIRS_REMINDERS"), e)) return -1;
-  deliver_config dc = {getenv("CIRS_SMTP_URL"), getenv("CIRS_SMTP_FROM"), getenv("CIRS_SMTP_USER"), getenv("CIRS_SMTP_PASSWORD"),
-                       (int)env_long("CIRS_SMTP_STARTTLS", 0), env_long("CIRS_RETRY_BASE_MS", 30000), (int)env_long("CIRS_RETRY_MAX", 8),
-                       (int)env_long("CIRS_DELIVERY_TIMEOUT_S", 10)};
-  if (deliver_start(ctx->db_path, &dc, e)) {
+  if (sched_start(ctx->db_path, ctx->reminders, e)) return -1;
+  if (deliver_start(ctx->db_path, &ctx->deliver, e)) {
     sched_stop();
     return -1;
   }

@@ -4,6 +4,7 @@
 #define CIRS_API_H
 
 #include "../http/server.h"
+#include "../notify/deliver.h"
 #include "../rules/rules.h"
 
 #define API_SESSION_TTL_MS (8LL * 3600 * 1000) /* a browser session lasts one working shift */
@@ -17,6 +18,8 @@
 typedef struct api_ctx {
   const char *db_path;    /* each worker thread opens its own connection to it */
   const rules_set *rules; /* loaded once, read-only */
+  const char *reminders;  /* reminder instants (sched.h), NULL = default */
+  deliver_config deliver; /* outgoing mail and webhooks */
 } api_ctx;
 
 /* Starts the writer, the deadline scheduler and the outbox deliverer (before serving). */

@@ -17,33 +17,67 @@ static const char *env_or(const char *name, const char *dflt) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  static const struct option opts[] = {{"config", 1, 0, 'c'}, {"listen", 1, 0, 'l'}, {"db", 1, 0, 'd'}, {"rules", 1, 0, 'r'},
-                                       {"workers", 1, 0, 'w'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  /* Flags are kept aside and applied last: defaults < config file < environment < flags. */
-  const char *flag[4][2] = {{"listen", NULL}, {"db", NULL}, {"rules", NULL}, {"workers", NULL}};
+  /* One flag per configuration key (--smtp-url for smtp_url), plus --config and --help. Flags are kept aside
+   * and applied last: defaults < config file < environment < flags. */
+  enum { NKEYS_MAX = 32 };
+  int nkeys = config_count();
+  char names[NKEYS_MAX][32];
+  struct option opts[NKEYS_MAX + 3];
+  const char *flag[NKEYS_MAX] = {0};
+  for (int i = 0; i < nkeys && i < NKEYS_MAX; i++) {
+    snprintf(names[i], sizeof names[i], "%s", config_key(i));
+    for (char *p = names[i]; *p; p++)
+      if (*p == '_') *p = '-';
+    opts[i] = (struct option){names[i], 1, 0, 1000 + i};
+  }
+  opts[nkeys] = (struct option){"config", 1, 0, 'c'};
+  opts[nkeys + 1] = (struct option){"help", 0, 0, 'h'};
+  opts[nkeys + 2] = (struct option){0, 0, 0, 0};
   const char *config = env_or("CIRS_CONFIG", NULL);
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (c == 'c') config = optarg;
-    else if (c == 'l') flag[0][1] = optarg;
-    else if (c == 'd') flag[1][1] = optarg;
-    else if (c == 'r') flag[2][1] = optarg;
-    else if (c == 'w') flag[3][1] = optarg;
+    else if (c >= 1000 && c < 1000 + nkeys) flag[c - 1000] = optarg;
     else if (c == 'h') {
-      cli_help("serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--workers N] [--rules DIR]",
-               "启动 HTTP 服务（JSON API /api/v1）。收到 SIGTERM 或 SIGINT 时停止接收新连接，处理完进行中的请求后退出。\n"
-               "配置的优先级：命令行选项 > 环境变量 > 配置文件 > 默认值。配置文件为 INI 格式，只有 [server] 一节，"
-               "键为 listen、db、rules、workers；未知的节或键是错误（示例：docs/cirs.example.ini）。",
-               "Run the HTTP service (JSON API under /api/v1). On SIGTERM or SIGINT it stops accepting, finishes the requests in flight and exits.\n"
-               "Precedence: flags > environment > config file > defaults. The config file is INI with one section [server] and the keys "
-               "listen, db, rules, workers; unknown sections or keys are errors (example: docs/cirs.example.ini).",
-               "  --config FILE     INI 配置文件（或 $CIRS_CONFIG）\n  --db PATH         数据库（或 $CIRS_DB）\n"
-               "  --listen H:P      监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n  --workers N       工作线程数（1–128，默认 32，或 $CIRS_WORKERS）\n"
-               "  --rules DIR       规则包目录（默认内置，或 $CIRS_RULES）\n",
-               "  --config FILE     INI config file (or $CIRS_CONFIG)\n  --db PATH         database (or $CIRS_DB)\n"
-               "  --listen H:P      address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n  --workers N       worker threads (1-128, default 32, or $CIRS_WORKERS)\n"
-               "  --rules DIR       rule-pack folder (default: built-in, or $CIRS_RULES)\n");
+      cli_help("serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--workers N] [--rules DIR] [--smtp-url URL] [...]",
+               "启动 HTTP 服务（JSON API /api/v1）、时限调度器和通知投递。收到 SIGTERM 或 SIGINT 时停止接收新连接，处理完进行中的请求后退出。\n"
+               "配置的优先级：命令行选项 > 环境变量 > 配置文件 > 默认值。配置文件为 INI 格式，有 [server] 和 [notify] 两节；"
+               "每个键也是命令行选项（下划线写作连字符）和环境变量；未知的节或键是错误（示例：docs/cirs.example.ini）。",
+               "Run the HTTP service (JSON API under /api/v1), the deadline scheduler and notification delivery. On SIGTERM or SIGINT it stops "
+               "accepting, finishes the requests in flight and exits.\n"
+               "Precedence: flags > environment > config file > defaults. The config file is INI with the sections [server] and [notify]; "
+               "every key is also a flag (with - for _) and an environment variable; unknown sections or keys are errors (example: docs/cirs.example.ini).",
+               "  --config FILE          INI 配置文件（或 $CIRS_CONFIG）\n"
+               "  [server]\n"
+               "  --db PATH              数据库（或 $CIRS_DB）\n"
+               "  --listen H:P           监听地址（默认 127.0.0.1:8080，或 $CIRS_LISTEN）\n"
+               "  --workers N            工作线程数（1–128，默认 32，或 $CIRS_WORKERS）\n"
+               "  --rules DIR            规则包目录（默认内置，或 $CIRS_RULES）\n"
+               "  [notify]\n"
+               "  --smtp-url URL         发信服务器 smtp://主机:端口 或 smtps://…（$CIRS_SMTP_URL；未设置时邮件保持待发）\n"
+               "  --smtp-from ADDR       发件地址（$CIRS_SMTP_FROM）\n"
+               "  --smtp-user U          SMTP 用户名（$CIRS_SMTP_USER）；密码只宜放在配置文件或 $CIRS_SMTP_PASSWORD 中\n"
+               "  --smtp-starttls yes|no smtp:// 上要求 STARTTLS（$CIRS_SMTP_STARTTLS，默认 no）\n"
+               "  --reminders LIST       提醒时点，如 50%,15m（$CIRS_REMINDERS，默认 50%,15m）\n"
+               "  --retry-base-ms N      首次重试间隔，此后加倍，最长 1 小时（$CIRS_RETRY_BASE_MS，默认 30000）\n"
+               "  --retry-max N          尝试次数上限，之后进入死信（$CIRS_RETRY_MAX，默认 8）\n"
+               "  --timeout-s N          每次投递的超时秒数（$CIRS_DELIVERY_TIMEOUT_S，默认 10）\n",
+               "  --config FILE          INI config file (or $CIRS_CONFIG)\n"
+               "  [server]\n"
+               "  --db PATH              database (or $CIRS_DB)\n"
+               "  --listen H:P           address (default 127.0.0.1:8080, or $CIRS_LISTEN)\n"
+               "  --workers N            worker threads (1-128, default 32, or $CIRS_WORKERS)\n"
+               "  --rules DIR            rule-pack folder (default: built-in, or $CIRS_RULES)\n"
+               "  [notify]\n"
+               "  --smtp-url URL         mail server smtp://HOST:PORT or smtps://... ($CIRS_SMTP_URL; unset: mails stay pending)\n"
+               "  --smtp-from ADDR       sender address ($CIRS_SMTP_FROM)\n"
+               "  --smtp-user U          SMTP user ($CIRS_SMTP_USER); keep the password in the config file or $CIRS_SMTP_PASSWORD\n"
+               "  --smtp-starttls yes|no require STARTTLS on smtp:// ($CIRS_SMTP_STARTTLS, default no)\n"
+               "  --reminders LIST       reminder instants, e.g. 50%,15m ($CIRS_REMINDERS, default 50%,15m)\n"
+               "  --retry-base-ms N      first retry after N ms, doubling up to 1 hour ($CIRS_RETRY_BASE_MS, default 30000)\n"
+               "  --retry-max N          attempts before a message is dead ($CIRS_RETRY_MAX, default 8)\n"
+               "  --timeout-s N          timeout of one delivery attempt in seconds ($CIRS_DELIVERY_TIMEOUT_S, default 10)\n");
       return 0;
     } else return EXIT_INPUT;
   }
@@ -56,8 +90,11 @@ int cmd_serve(int argc, char **argv) {
   config_defaults(&conf);
   if (config && config_load_file(&conf, config, &e)) return cli_fail(&e);
   if (config_load_env(&conf, &e)) return cli_fail(&e);
-  for (size_t i = 0; i < sizeof flag / sizeof flag[0]; i++)
-    if (flag[i][1] && config_set(&conf, flag[i][0], flag[i][1], flag[i][0], &e)) return cli_fail(&e);
+  for (int i = 0; i < nkeys; i++) {
+    char where[40];
+    snprintf(where, sizeof where, "--%s", names[i]);
+    if (flag[i] && config_set(&conf, config_key(i), flag[i], where, &e)) return cli_fail(&e);
+  }
   const char *listen = conf.listen, *db = conf.db[0] ? conf.db : NULL, *rules = conf.rules[0] ? conf.rules : NULL;
   int workers = conf.workers;
   if (!db) {
@@ -69,7 +106,9 @@ int cmd_serve(int argc, char **argv) {
   store_close(st);
   rules_set *rs = rules_load(cli_rules_dir(rules), &e);
   if (!rs) return cli_fail(&e);
-  api_ctx ctx = {db, rs};
+  api_ctx ctx = {db, rs, conf.reminders,
+                 {conf.smtp_url[0] ? conf.smtp_url : NULL, conf.smtp_from[0] ? conf.smtp_from : NULL, conf.smtp_user[0] ? conf.smtp_user : NULL,
+                  conf.smtp_password[0] ? conf.smtp_password : NULL, conf.smtp_starttls, conf.retry_base_ms, conf.retry_max, conf.timeout_s}};
   http_config cfg = {listen, workers};
   if (api_start(&ctx, &e)) {
     rules_free(rs);

@@ -82,15 +82,17 @@ class ClockServer:
         subprocess.run([BIN, "init", "--db", self.db, "--demo"], check=True, capture_output=True)
         sql(self.db, "INSERT INTO users(username,name,role,authority_id,email,password_hash,created_ms) SELECT 'natcac','国家网信办值班员',"
                      "'authority_officer',(SELECT id FROM authorities WHERE code='national-cac'),'duty@cac.example.cn',password_hash,0 FROM users WHERE username='officer'")
-        self.env = dict(os.environ, CIRS_TEST_CLOCK=str(self.clock), CIRS_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", CIRS_SMTP_FROM="cirs@test.example",
-                        CIRS_RETRY_BASE_MS="150", CIRS_RETRY_MAX="4", CIRS_REMINDERS="50%,15m", **(env or {}))
+        # The mail settings come from the config file's [notify] section, the retry settings from the environment.
+        self.config = tmp / "cirs.ini"
+        self.config.write_text(f"[notify]\nsmtp_url = smtp://127.0.0.1:{smtp_port}\nsmtp_from = cirs@test.example\nreminders = 50%,15m\n")
+        self.env = dict(os.environ, CIRS_TEST_CLOCK=str(self.clock), CIRS_RETRY_BASE_MS="150", CIRS_RETRY_MAX="4", **(env or {}))
         self.start()
 
     def start(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(self.tmp / "serve.log", "a")
-        self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}", "--workers", "4"],
+        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config, "--db", self.db, "--listen", f"127.0.0.1:{self.port}", "--workers", "4"],
                                      stderr=self.log, stdout=self.log, env=self.env)
         wait_up(self.url)
 

@@ -303,6 +303,13 @@ def test_flag_and_environment_override_config_file(demo_db, tmp_path):
     ("[server]\ndb = a.db\ndb = b.db\n", 3, "bad_value"),
     ("[server]\n\nthis is not ini\n", 3, "bad_value"),
     ("[server]\ndb = " + "x" * 300 + "\n", 2, "too_large"),
+    ("[notify]\nsmtp_url = http://mail.example.cn\n", 2, "bad_value"),
+    ("[notify]\nlisten = 127.0.0.1:8080\n", 2, "unknown_field"),
+    ("[server]\nsmtp_url = smtp://mail.example.cn:25\n", 2, "unknown_field"),
+    ("[notify]\nreminders = 50%,soon\n", 2, "bad_value"),
+    ("[notify]\nretry_max = 0\n", 2, "bad_value"),
+    ("[notify]\nsmtp_starttls = maybe\n", 2, "bad_value"),
+    ("[notify]\nsmtp_from = cirs@example.cn\nsmtp_from = b@example.cn\n", 3, "bad_value"),
 ])
 def test_config_file_errors_name_file_and_line(tmp_path, demo_db, text, line, code):
     ini = tmp_path / "bad.ini"
@@ -314,11 +321,20 @@ def test_config_file_errors_name_file_and_line(tmp_path, demo_db, text, line, co
 
 def test_bad_values_from_flags_and_environment_name_their_source(demo_db):
     r = cirs("serve", "--db", demo_db, "--workers", "129")
-    assert r.code == 2 and "[bad_value] workers:" in r.err
+    assert r.code == 2 and "[bad_value] --workers:" in r.err
     r = cirs("serve", "--db", demo_db, env={"CIRS_LISTEN": "127.0.0.1:99999"})
     assert r.code == 2 and "[bad_value] CIRS_LISTEN:" in r.err
     r = cirs("serve", "--config", "/nonexistent/cirs.ini", "--db", demo_db)
     assert r.code == 1 and "/nonexistent/cirs.ini" in r.err
+
+
+def test_notify_settings_from_flags_and_environment_are_checked(demo_db):
+    r = cirs("serve", "--db", demo_db, "--reminders", "50%,15x")
+    assert r.code == 2 and "[bad_value] --reminders:" in r.err, r.err
+    r = cirs("serve", "--db", demo_db, env={"CIRS_SMTP_STARTTLS": "perhaps"})
+    assert r.code == 2 and "[bad_value] CIRS_SMTP_STARTTLS:" in r.err, r.err
+    r = cirs("serve", "--db", demo_db, "--smtp-url", "ftp://x")
+    assert r.code == 2 and "[bad_value] --smtp-url:" in r.err, r.err
 
 
 def test_example_config_is_valid(tmp_path, demo_db):
