@@ -661,6 +661,19 @@ static int authority_action(hctx *h, int escalate) {
 }
 
 static int h_receipt(hctx *h) { return authority_action(h, 0); }
+
+/* 通报: the caller's authority tells other departments; meets its notify obligations. */
+static int h_notice(hctx *h) {
+  json_t *inc, *out;
+  if (visible_incident(h, &inc)) return -1;
+  int64_t id = inc_id(inc), aid = pint(h->c, "authority_id");
+  json_decref(inc);
+  if (!store_routed_to(h->st, id, aid))
+    return fail(h->rs, "forbidden", "", "该事件未报送至本机关，只有接收机关可以通报", "this incident was not sent to your authority; only a receiving authority sends notices");
+  cirs_err e = {0};
+  return model_notice(h->st, id, aid, pstr(h->c, "authority"), pint(h->c, "id"), pstr(h->c, "username"), h->body, &out, &e) ? api_error(h->rs, &e)
+                                                                                                                          : ok(h->rs, 201, out);
+}
 static int h_escalate(hctx *h) { return authority_action(h, 1); }
 
 static int h_obligation_list(hctx *h) {
@@ -833,8 +846,11 @@ static int h_outbox_list(hctx *h) {
 static int h_webhook_add(hctx *h) {
   const char *k;
   json_t *v;
-  json_object_foreach(h->body, k, v) if (strcmp(k, "url")) return fail(h->rs, "unknown_field", k, k, k);
+  json_object_foreach(h->body, k, v) if (strcmp(k, "url") && strcmp(k, "confirms_receipt")) return fail(h->rs, "unknown_field", k, k, k);
   const char *url = json_string_value(json_object_get(h->body, "url"));
+  json_t *cr = json_object_get(h->body, "confirms_receipt");
+  if (cr && !json_is_boolean(cr)) return fail(h->rs, "wrong_type", "confirms_receipt", "应为 true 或 false", "true or false expected");
+  int confirms = json_is_true(cr);
   if (!url) return fail(h->rs, "missing_field", "url", "需要 url", "url is required");
   if (strlen(url) > WEBHOOK_URL_MAX || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strpbrk(url, " \r\n\t"))
     return fail(h->rs, "bad_value", "url", "url 应为 http:// 或 https:// 地址（至多 500 字节）", "url must be an http:// or https:// address (at most 500 bytes)");
@@ -846,11 +862,13 @@ static int h_webhook_add(hctx *h) {
   cirs_err e = {0};
   int64_t aid = pint(h->c, "authority_id"), oid = aid ? 0 : pint(h->c, "organisation_id");
   if (!aid && !oid) return fail(h->rs, "forbidden", "", "只有机关或运营者的管理员可登记回调地址", "only an authority's or operator's admin registers webhooks");
-  if (store_webhook_add(h->st, aid, oid, url, secret, pstr(h->c, "username"), time_now_ms(), &id, &e) ||
-      model_event_add(h->st, pstr(h->c, "username"), "webhook.created", "webhook", id, json_pack("{s:s}", "url", url), &e))
+  if (confirms && !aid)
+    return fail(h->rs, "bad_value", "confirms_receipt", "只有机关的回调地址可以确认接收", "only an authority's webhook confirms receipt");
+  if (store_webhook_add(h->st, aid, oid, url, secret, confirms, pstr(h->c, "username"), time_now_ms(), &id, &e) ||
+      model_event_add(h->st, pstr(h->c, "username"), "webhook.created", "webhook", id, json_pack("{s:s, s:b}", "url", url, "confirms_receipt", confirms), &e))
     return api_error(h->rs, &e);
-  return ok(h->rs, 201, json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "id", (json_int_t)id, "url", url, "secret", secret, "authority", pstr(h->c, "authority"),
-                                  "organisation", aid ? NULL : pstr(h->c, "organisation")));
+  return ok(h->rs, 201, json_pack("{s:I, s:s, s:s, s:b, s:s?, s:s?}", "id", (json_int_t)id, "url", url, "secret", secret, "confirms_receipt", confirms,
+                                  "authority", pstr(h->c, "authority"), "organisation", aid ? NULL : pstr(h->c, "organisation")));
 }
 
 static int h_webhook_list(hctx *h) {
@@ -942,6 +960,8 @@ static const route routes[] = {
     {"GET", "/api/v1/incidents/{id}/history", 1, {READERS}, h_history, "事件经过：审计事件与各版本之间的变化", "what happened: events and the changes between versions", "incidents", NULL, "History", 0, 200, NULL, NULL},
     {"POST", "/api/v1/incidents/{id}/receipts", 1, {AUTHORITY_STAFF}, h_receipt, "接收机关登记接收（起算本机关时限）", "a receiving authority records receipt (starts its own clocks)", "authorities", "Note", "Receipt", 1, 201, NULL, NULL},
     {"POST", "/api/v1/incidents/{id}/escalations", 1, {AUTHORITY_STAFF}, h_escalate, "按规则向上级报告", "forward upward as the rules require", "authorities", "Note", "Escalation", 1, 201, NULL, NULL},
+    {"POST", "/api/v1/incidents/{id}/notices", 1, {AUTHORITY_STAFF}, h_notice, "通报同级有关部门（已登记的机关可收到事件）",
+     "notify other departments (registered authorities receive the incident)", "authorities", "Notice", "NoticeFiled", 1, 201, NULL, NULL},
     {"GET", "/api/v1/obligations", 1, {READERS}, h_obligation_list, "我的报告义务（将到期、已超时、已履行、迟报）", "my obligations: due soon, overdue, met, late", "obligations", NULL, "ObligationPage", 0, 200, "limit,after,status,overdue,due_within_min,drill", NULL},
     {"POST", "/api/v1/tips", 0, {0}, h_tip, "匿名举报线索（按地址限频，返回受理编号）", "anonymous public tip (rate-limited per address; returns a receipt number)", "tips", "Tip", "TipReceipt", 1, 201, NULL, NULL},
     {"GET", "/api/v1/tips", 1, {"national_emergency_office", "duty_officer"}, h_tip_list, "举报线索列表", "received tips", "tips", NULL, "Page", 0, 200, "limit,after", NULL},
@@ -1257,12 +1277,37 @@ void api_handle(void *app, const http_request *rq, http_response *rs) {
   if (!rs->later) observe(ri, rs->status, &t0); /* a parked write is observed when answered */
 }
 
+/* The deliverer's hook, in the transaction that records a delivered message: a webhook that confirms receipt
+ * answered 2xx to a new report for its authority, so the authority has it; its receipt starts its clocks. A receipt
+ * recorded before (by an officer) stays as it is. */
+static int receipt_on_delivery(store *st, const json_t *row, cirs_err *e) {
+  const char *kind = json_string_value(json_object_get(row, "kind")), *authority = json_string_value(json_object_get(row, "authority"));
+  int64_t incident = json_integer_value(json_object_get(row, "incident_id")), aid = json_integer_value(json_object_get(row, "authority_id"));
+  if (json_integer_value(json_object_get(row, "confirms_receipt")) != 1) return 0;
+  if (!kind || (strcmp(kind, "report.received") && strcmp(kind, "incident.forwarded")) || !authority || !incident || !aid) return 0;
+  json_t *rec = NULL, *out = NULL;
+  cirs_err ignore = {0};
+  if (!store_receipt_get(st, incident, aid, &rec, &ignore)) {
+    json_decref(rec);
+    return 0;
+  }
+  char note[80];
+  snprintf(note, sizeof note, "webhook %s", json_string_value(json_object_get(row, "target")));
+  /* model_receipt undoes its own part when it fails; the delivery stays recorded (it did happen). */
+  if (model_receipt(st, incident, aid, authority, 0, "system:delivery", "delivery", note, &out, e))
+    http_log("error", "msg=\"receipt on delivery not recorded\" incident=%lld authority=%s err=\"%s\"", (long long)incident, authority, e->msg);
+  json_decref(out);
+  return 0;
+}
+
 int api_start(const api_ctx *ctx, cirs_err *e) {
   start_ctx = ctx;
   pthread_once(&start_once, start_writer);
   if (!started) return err_set(e, "internal", "", "the writer did not start");
   if (sched_start(ctx->db_path, ctx->reminders, e)) return -1;
-  if (deliver_start(ctx->db_path, &ctx->deliver, e)) {
+  deliver_config dc = ctx->deliver;
+  dc.on_delivered = receipt_on_delivery;
+  if (deliver_start(ctx->db_path, &dc, e)) {
     sched_stop();
     return -1;
   }

@@ -108,7 +108,7 @@ int cmd_serve(int argc, char **argv) {
   if (!rs) return cli_fail(&e);
   api_ctx ctx = {db, rs, conf.reminders,
                  {conf.smtp_url[0] ? conf.smtp_url : NULL, conf.smtp_from[0] ? conf.smtp_from : NULL, conf.smtp_user[0] ? conf.smtp_user : NULL,
-                  conf.smtp_password[0] ? conf.smtp_password : NULL, conf.smtp_starttls, conf.retry_base_ms, conf.retry_max, conf.timeout_s}};
+                  conf.smtp_password[0] ? conf.smtp_password : NULL, conf.smtp_starttls, conf.retry_base_ms, conf.retry_max, conf.timeout_s, NULL}};
   http_config cfg = {listen, workers};
   if (api_start(&ctx, &e)) {
     rules_free(rs);

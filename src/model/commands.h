@@ -42,6 +42,11 @@ int model_receipt(store *st, int64_t incident_id, int64_t authority_id, const ch
  * their recipients (records the receipt first if none was). Conflict when the rules require no escalation. */
 int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor,
                    const char *note, json_t **result, cirs_err *e);
+/* An authority notifies other departments (通报同级有关部门): doc {departments: [names, or codes of registered
+ * authorities, which get the incident routed via notice and a notification], how?: system|phone|fax|email|letter|
+ * meeting, note?}; meets its open notify obligations (records the receipt first if none was). */
+int model_notice(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor, const json_t *doc,
+                 json_t **result, cirs_err *e);
 /* Stores an anonymous tip {description, organisation_name?, category?, observed_at?, contact?, url?}; *result = {receipt, ...}. */
 int model_tip_submit(store *st, const json_t *doc, const char *addr_hash, json_t **result, cirs_err *e);
 /* Id of the last event model_event_add appended on this thread. */

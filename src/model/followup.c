@@ -11,6 +11,8 @@
 
 #define OFFSET_MIN 480 /* times shown in Asia/Shanghai */
 #define NOTE_MAX 2000
+#define NOTICE_DEPARTMENTS_MAX 20
+#define NOTICE_NAME_MAX 200 /* bytes */
 #define TIP_TEXT_MAX 10000
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -325,12 +327,28 @@ int model_receipt(store *st, int64_t incident_id, int64_t authority_id, const ch
   return 0;
 }
 
+/* Forwarding or notifying implies the report was received: records the receipt first if nobody did, and then
+ * reloads *inc (its clocks have started). */
+static int ensure_receipt(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor,
+                          json_t **inc, cirs_err *e) {
+  json_t *rec = NULL, *r = NULL;
+  cirs_err ignore = {0};
+  if (!store_receipt_get(st, incident_id, authority_id, &rec, &ignore)) {
+    json_decref(rec);
+    return 0;
+  }
+  if (model_receipt(st, incident_id, authority_id, authority, user_id, actor, "officer", NULL, &r, e)) return -1;
+  json_decref(r);
+  json_decref(*inc);
+  return load(st, incident_id, inc, e);
+}
+
 int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor,
                    const char *note, json_t **result, cirs_err *e) {
   int64_t now = time_now_ms();
   *result = NULL;
   if (note && strlen(note) > NOTE_MAX) return err_set(e, "too_large", "note", "2000");
-  json_t *inc, *rec = NULL;
+  json_t *inc;
   if (load(st, incident_id, &inc, e)) return -1;
   size_t i, n = 0;
   json_t *ob;
@@ -342,17 +360,7 @@ int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const c
                                             "the rules give your authority no open escalation for this incident (only 重大 and 特别重大 are escalated)"));
   }
   int rc = store_begin(st, e);
-  /* Forwarding implies the report was received: record the receipt first if nobody did. */
-  if (!rc && store_receipt_get(st, incident_id, authority_id, &rec, e)) {
-    json_t *r = NULL;
-    rc = model_receipt(st, incident_id, authority_id, authority, user_id, actor, "officer", NULL, &r, e);
-    json_decref(r);
-    if (!rc) {
-      json_decref(inc);
-      rc = load(st, incident_id, &inc, e);
-    }
-  }
-  json_decref(rec);
+  if (!rc) rc = ensure_receipt(st, incident_id, authority_id, authority, user_id, actor, &inc, e);
   json_t *to = json_array();
   json_array_foreach(json_object_get(inc, "obligations"), i, ob) {
     if (rc) break;
@@ -386,6 +394,102 @@ int model_escalate(store *st, int64_t incident_id, int64_t authority_id, const c
   json_array_foreach(json_object_get(inc, "obligations"), i, ob) if (mine(ob, authority)) json_array_append(obls, ob);
   *result = json_pack("{s:O, s:s, s:o, s:s, s:o}", "ref", json_object_get(inc, "ref"), "from", authority, "to", to, "escalated_at",
                       time_format(now, OFFSET_MIN, buf), "obligations", obls);
+  json_decref(inc);
+  return 0;
+}
+
+/* A notice document: {departments: [1..NOTICE_DEPARTMENTS_MAX names or authority codes], how?, note?}. */
+static int check_notice(const json_t *doc, const char **how, cirs_err *e) {
+  static const char *const keys[] = {"departments", "how", "note", NULL};
+  static const char *const hows[] = {"system", "phone", "fax", "email", "letter", "meeting", NULL};
+  if (!json_is_object(doc)) return err_set(e, "wrong_type", "", L("应为 JSON 对象", "a JSON object expected"));
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)doc, k, v) if (!in_list(k, keys)) return err_set(e, "unknown_field", k, k);
+  json_t *d = json_object_get(doc, "departments");
+  if (!d) return err_set(e, "missing_field", "departments", "departments");
+  if (!json_is_array(d) || !json_array_size(d))
+    return err_set_msg(e, "bad_value", "departments", L("departments 应为非空数组（部门名称或已登记机关的代码）",
+                                                        "departments must be a non-empty array (department names or codes of registered authorities)"));
+  if (json_array_size(d) > NOTICE_DEPARTMENTS_MAX) return err_set(e, "too_large", "departments", "20");
+  size_t i, j;
+  json_t *x;
+  json_array_foreach(d, i, x) {
+    char f[40];
+    snprintf(f, sizeof f, "departments[%zu]", i);
+    if (!json_is_string(x)) return err_set(e, "wrong_type", f, L("应为字符串", "string expected"));
+    if (!json_string_length(x)) return err_set_msg(e, "bad_value", f, L("不能为空", "must not be empty"));
+    if (json_string_length(x) > NOTICE_NAME_MAX) return err_set(e, "too_large", f, "200");
+    for (j = 0; j < i; j++)
+      if (json_equal(json_array_get(d, j), x)) return err_set_msg(e, "bad_value", f, L("重复的部门", "department given twice"));
+  }
+  json_t *h = json_object_get(doc, "how"), *n = json_object_get(doc, "note");
+  if (h && (!json_is_string(h) || !in_list(json_string_value(h), hows)))
+    return err_set_msg(e, "bad_value", "how", L("how 应为 system、phone、fax、email、letter 或 meeting", "how must be system, phone, fax, email, letter or meeting"));
+  if (n && !json_is_string(n)) return err_set(e, "wrong_type", "note", L("应为字符串", "string expected"));
+  if (n && json_string_length(n) > NOTE_MAX) return err_set(e, "too_large", "note", "2000");
+  *how = h ? json_string_value(h) : "system";
+  return 0;
+}
+
+int model_notice(store *st, int64_t incident_id, int64_t authority_id, const char *authority, int64_t user_id, const char *actor, const json_t *doc,
+                 json_t **result, cirs_err *e) {
+  int64_t now = time_now_ms();
+  const char *how;
+  *result = NULL;
+  if (check_notice(doc, &how, e)) return -1;
+  json_t *inc;
+  if (load(st, incident_id, &inc, e)) return -1;
+  json_t *deps = json_object_get(doc, "departments"), *routed = json_array(), *x, *ob;
+  size_t i;
+  int rc = store_begin(st, e);
+  if (!rc) rc = ensure_receipt(st, incident_id, authority_id, authority, user_id, actor, &inc, e);
+  /* Registered authorities among the departments get the incident (routed via notice) and a notification. */
+  json_array_foreach(deps, i, x) {
+    if (rc) break;
+    const char *d = json_string_value(x);
+    if (store_id_of(st, "authority", d) <= 0) continue;
+    if (!strcmp(d, authority)) {
+      char f[40];
+      snprintf(f, sizeof f, "departments[%zu]", i);
+      rc = err_set_msg(e, "bad_value", f, L("不能通报本机关自己", "an authority does not notify itself"));
+      break;
+    }
+    rc = store_route_add(st, incident_id, d, "notice", authority_id, now, e);
+    json_array_append(routed, x);
+  }
+  json_t *met = json_array();
+  json_array_foreach(json_object_get(inc, "obligations"), i, ob) {
+    if (rc) break;
+    if (!mine(ob, authority) || strcmp(jstr(ob, "kind"), "notify") || !open_status(jstr(ob, "status"))) continue;
+    rc = meet(st, ob, now, actor, "notice", e);
+    json_array_append_new(met, json_integer(json_integer_value(json_object_get(ob, "id"))));
+  }
+  char buf[TIME_STR_MAX];
+  time_format(now, OFFSET_MIN, buf);
+  if (!rc)
+    rc = model_event_add(st, actor, "incident.noticed", "incident", incident_id,
+                         json_pack("{s:s, s:O, s:O, s:s, s:s, s:O?, s:O}", "from", authority, "departments", deps, "routed", routed, "how", how, "at", buf,
+                                   "note", json_object_get(doc, "note"), "obligations_met", met),
+                         e);
+  if (!rc && json_array_size(routed)) {
+    json_t *v = model_notify_vars(inc);
+    json_object_set_new(v, "authority", json_string(authority));
+    rc = notify_routed(st, model_last_event_id(), "incident.notice", incident_id, "notice", now, v, e);
+    json_decref(v);
+  }
+  json_decref(met);
+  if (!rc) rc = store_commit(st, e);
+  if (rc) store_rollback(st);
+  json_decref(inc);
+  if (rc || load(st, incident_id, &inc, e)) {
+    json_decref(routed);
+    return -1;
+  }
+  json_t *obls = json_array();
+  json_array_foreach(json_object_get(inc, "obligations"), i, ob) if (mine(ob, authority)) json_array_append(obls, ob);
+  *result = json_pack("{s:O, s:s, s:O, s:o, s:s, s:s, s:o}", "ref", json_object_get(inc, "ref"), "from", authority, "departments", deps, "routed", routed,
+                      "how", how, "noticed_at", buf, "obligations", obls);
   json_decref(inc);
   return 0;
 }

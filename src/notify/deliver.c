@@ -65,7 +65,7 @@ static char *encoded_word(const char *s) {
 
 static int send_mail(const json_t *row, char *detail, size_t dn) {
   if (!D.cfg.smtp_url || !*D.cfg.smtp_url) {
-    snprintf(detail, dn, "no SMTP server configured (CIRS_SMTP_URL)");
+    snprintf(detail, dn, "no SMTP server configured (smtp_url / CIRS_SMTP_URL)");
     return 0;
   }
   const char *to = json_string_value(json_object_get(row, "target")), *text = json_string_value(json_object_get(row, "body"));
@@ -168,11 +168,13 @@ typedef struct attempt {
   int64_t id, retry_ms;
   int ok;
   char detail[300];
+  const json_t *row;
 } attempt;
 
 static int record(store *st, void *arg, cirs_err *e) {
   attempt *a = arg;
-  return store_outbox_attempt(st, a->id, a->ok, a->detail, time_now_ms(), a->retry_ms, e);
+  if (store_outbox_attempt(st, a->id, a->ok, a->detail, time_now_ms(), a->retry_ms, e)) return -1;
+  return a->ok && D.cfg.on_delivered ? D.cfg.on_delivered(st, a->row, e) : 0;
 }
 
 static void *deliver_main(void *unused) {
@@ -193,7 +195,7 @@ static void *deliver_main(void *unused) {
     size_t i, n = json_array_size(rows);
     json_t *row;
     json_array_foreach(rows, i, row) {
-      attempt a = {json_integer_value(json_object_get(row, "id")), 0, 0, ""};
+      attempt a = {json_integer_value(json_object_get(row, "id")), 0, 0, "", row};
       const char *ch = json_string_value(json_object_get(row, "channel"));
       a.ok = !strcmp(ch, "email") ? send_mail(row, a.detail, sizeof a.detail) : send_webhook(row, a.detail, sizeof a.detail);
       int attempts = (int)json_integer_value(json_object_get(row, "attempts")) + 1;

@@ -12,7 +12,10 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../common/err.h"
+#include "../store/store.h"
 
 typedef struct deliver_config {
   const char *smtp_url;      /* smtp://host:port or smtps://…; NULL = e-mails wait (and are listed) until one is configured */
@@ -22,6 +25,9 @@ typedef struct deliver_config {
   int64_t retry_base_ms;     /* first retry after this long (default 30 s) */
   int max_attempts;          /* then dead (default 8) */
   int timeout_s;             /* per attempt (default 10) */
+  /* Called in the writer's transaction that records a successful delivery, with the outbox row (kind, channel,
+   * target, incident_id, authority_id, authority, confirms_receipt); an error undoes the record (sent again later). */
+  int (*on_delivered)(store *st, const json_t *row, cirs_err *e);
 } deliver_config;
 
 int deliver_start(const char *db_path, const deliver_config *cfg, cirs_err *e);

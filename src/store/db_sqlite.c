@@ -1333,8 +1333,9 @@ static int sq_outbox_add(store *st, const store_outbox_row *r, cirs_err *e) {
 
 static int sq_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret"
-               " FROM outbox o LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id = CAST(o.target AS INTEGER)"
+  if (prep(st, "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret,"
+               " coalesce(w.confirms_receipt, 0) AS confirms_receipt, o.incident_id, o.authority_id,"
+               " (SELECT code FROM authorities WHERE id = o.authority_id) AS authority FROM outbox o LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id = CAST(o.target AS INTEGER)"
                " WHERE o.status = 'pending' AND o.next_ms <= ? ORDER BY o.next_ms, o.id LIMIT ?",
            &s, e))
     return -1;
@@ -1396,10 +1397,11 @@ static int sq_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_e
   return rows_json(st, s, out, e);
 }
 
-static int sq_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
-                          int64_t *id, cirs_err *e) {
+static int sq_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, int confirms_receipt,
+                          const char *by, int64_t now, int64_t *id, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "INSERT INTO webhooks(authority_id, organisation_id, url, secret, created_by, created_ms) VALUES(nullif(?,0), nullif(?,0), ?, ?, ?, ?)", &s, e))
+  if (prep(st, "INSERT INTO webhooks(authority_id, organisation_id, url, secret, created_by, created_ms, confirms_receipt)"
+               " VALUES(nullif(?,0), nullif(?,0), ?, ?, ?, ?, ?)", &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, authority_id);
   sqlite3_bind_int64(s, 2, organisation_id);
@@ -1407,6 +1409,7 @@ static int sq_webhook_add(store *st, int64_t authority_id, int64_t organisation_
   bind_text(s, 4, secret);
   bind_text(s, 5, by);
   sqlite3_bind_int64(s, 6, now);
+  sqlite3_bind_int(s, 7, confirms_receipt ? 1 : 0);
   if (step_done(st, s, "webhook", e)) return -1;
   *id = sqlite3_last_insert_rowid(DB(st));
   return 0;
@@ -1414,7 +1417,7 @@ static int sq_webhook_add(store *st, int64_t authority_id, int64_t organisation_
 
 static int sq_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT w.id, w.url, w.active, w.created_by, w.created_ms, (SELECT code FROM authorities WHERE id = w.authority_id) AS authority,"
+  if (prep(st, "SELECT w.id, w.url, w.active, w.confirms_receipt, w.created_by, w.created_ms, (SELECT code FROM authorities WHERE id = w.authority_id) AS authority,"
                " (SELECT code FROM organisations WHERE id = w.organisation_id) AS organisation FROM webhooks w"
                " WHERE ?3 OR (?1 > 0 AND w.authority_id = ?1) OR (?2 > 0 AND w.organisation_id = ?2) ORDER BY w.id",
            &s, e))

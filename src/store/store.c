@@ -137,9 +137,9 @@ int store_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int6
 }
 int store_outbox_list(store *st, const store_outbox_q *q, json_t **out, cirs_err *e) { return st->drv->outbox_list(st, q, out, e); }
 int store_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_err *e) { return st->drv->outbox_attempts(st, outbox_id, out, e); }
-int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
-                      int64_t *id, cirs_err *e) {
-  return st->drv->webhook_add(st, authority_id, organisation_id, url, secret, by, now, id, e);
+int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, int confirms_receipt,
+                      const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  return st->drv->webhook_add(st, authority_id, organisation_id, url, secret, confirms_receipt, by, now, id, e);
 }
 int store_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e) {
   return st->drv->webhook_list(st, authority_id, organisation_id, all, out, e);

@@ -207,8 +207,9 @@ typedef struct store_outbox_q {
 int store_outbox_list(store *st, const store_outbox_q *q, json_t **out, cirs_err *e);
 int store_outbox_attempts(store *st, int64_t outbox_id, json_t **out, cirs_err *e);
 
-int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
-                      int64_t *id, cirs_err *e);
+/* confirms_receipt: the webhook's 2xx answer to report.received / incident.forwarded records the authority's receipt. */
+int store_webhook_add(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, int confirms_receipt,
+                      const char *by, int64_t now, int64_t *id, cirs_err *e);
 int store_webhook_list(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e);
 int store_webhook_disable(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e);
 /* The authorities an incident is routed to ({id, code, type, at_ms}), optionally only those of one `via`. */

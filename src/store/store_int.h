@@ -56,8 +56,8 @@ typedef struct store_driver {
   int (*outbox_attempt)(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e);
   int (*outbox_list)(store *st, const store_outbox_q *q, json_t **out, cirs_err *e);
   int (*outbox_attempts)(store *st, int64_t outbox_id, json_t **out, cirs_err *e);
-  int (*webhook_add)(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, const char *by, int64_t now,
-                     int64_t *id, cirs_err *e);
+  int (*webhook_add)(store *st, int64_t authority_id, int64_t organisation_id, const char *url, const char *secret, int confirms_receipt,
+                     const char *by, int64_t now, int64_t *id, cirs_err *e);
   int (*webhook_list)(store *st, int64_t authority_id, int64_t organisation_id, int all, json_t **out, cirs_err *e);
   int (*webhook_disable)(store *st, int64_t id, int64_t authority_id, int64_t organisation_id, int all, cirs_err *e);
   int (*incident_authorities)(store *st, int64_t incident_id, const char *via, json_t **out, cirs_err *e);

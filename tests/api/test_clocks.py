@@ -338,3 +338,69 @@ def test_compliance_ledger_over_the_api(env):
     assert nat.get(srv.url + "/api/v1/compliance").status_code == 400
     assert ok(nat.get(srv.url + "/api/v1/compliance", params={"organisation": "jc-hengtai"}))["obligations"] == org["obligations"]
     assert nat.get(srv.url + "/api/v1/compliance", params={"organisation": "nope"}).status_code == 404
+
+
+def test_notice_to_same_level_departments_meets_the_notify_obligation(env):
+    srv, box, hooks = env
+    srv.set_now(time.time() * 1000)
+    sql(srv.db, "INSERT INTO users(username,name,role,authority_id,email,password_hash,created_ms) SELECT 'ps-officer','山西省公安厅值班员',"
+                "'authority_officer',(SELECT id FROM authorities WHERE code='ps-140000'),'duty@ps-shanxi.example.cn',password_hash,0 FROM users WHERE username='officer'")
+    op, officer, ps = srv.login("reporter-jc"), srv.login("officer"), srv.login("ps-officer")
+    filed = ok(op.post(srv.url + "/api/v1/incidents", json=doc_grade("晋城恒泰 通报测试", "重大")), 201)
+    url = srv.url + f"/api/v1/incidents/{filed['id']}/notices"
+    notify = obligation(srv, officer, filed["id"], "notify", "cac-140000")
+    assert notify["status"] == "pending" and notify["due_ms"] is None and notify["max"] == "PT1H"   # runs from receipt
+    assert ps.get(srv.url + f"/api/v1/incidents/{filed['id']}").status_code == 404                 # not the department's yet
+    # Bad notices are refused with the field; only a receiving authority sends one.
+    for body, field in [({}, "departments"), ({"departments": []}, "departments"), ({"departments": ["cac-140000"]}, "departments[0]"),
+                        ({"departments": ["省通信管理局", "省通信管理局"]}, "departments[1]"), ({"departments": ["x" * 201]}, "departments[0]"),
+                        ({"departments": ["省通信管理局"], "how": "pigeon"}, "how"), ({"departments": ["a"], "to": "b"}, "to")]:
+        r = officer.post(url, json=body)
+        assert r.status_code == (413 if "x" * 201 in str(body) else 400) and r.json()["error"]["field"] == field, (body, r.text)
+    assert op.post(url, json={"departments": ["ps-140000"]}).status_code == 403
+    assert srv.login("natcac").post(url, json={"departments": ["ps-140000"]}).status_code in (403, 404)
+    assert obligation(srv, officer, filed["id"], "notify", "cac-140000")["status"] == "pending"   # nothing half-done
+    # The notice: a registered department gets the incident and a notification; a named one is recorded.
+    t0 = time.time() * 1000
+    n = ok(officer.post(url, json={"departments": ["ps-140000", "山西省通信管理局"], "how": "phone", "note": "电话通报值班室"}), 201)
+    assert n["routed"] == ["ps-140000"] and n["departments"] == ["ps-140000", "山西省通信管理局"] and n["how"] == "phone"
+    met = [o for o in n["obligations"] if o["kind"] == "notify"][0]
+    assert met["status"] == "met" and t0 - 1000 <= met["met_ms"] <= met["due_ms"]   # the notice implied the receipt
+    esc = [o for o in n["obligations"] if o["kind"] == "escalation"][0]
+    assert esc["status"] == "pending" and esc["due_ms"] == met["due_ms"]            # both clocks run from that receipt
+    assert sql(srv.db, f"SELECT how FROM receipts WHERE incident_id = {filed['id']}") == "officer"
+    wait_for("department mail", lambda: [m for m in box.find(filed["ref"]) if m["to"] == ["duty@ps-shanxi.example.cn"] and "通报" in m["subject"]])
+    assert ok(ps.get(srv.url + f"/api/v1/incidents/{filed['id']}"))["ref"] == filed["ref"]
+    assert any(x["kind"] == "incident.notice" for x in ok(ps.get(srv.url + "/api/v1/notifications"))["items"])
+    ev = events(srv, "incident.noticed")
+    assert ev[-1][0] == filed["id"] and ev[-1][1]["departments"] == ["ps-140000", "山西省通信管理局"] and ev[-1][1]["obligations_met"] == [met["id"]]
+    # A second notice is recorded too; the department is not told twice.
+    ok(officer.post(url, json={"departments": ["ps-140000"]}), 201)
+    time.sleep(0.5)
+    assert len([m for m in box.find(filed["ref"]) if m["to"] == ["duty@ps-shanxi.example.cn"]]) == 1
+
+
+def test_receipt_recorded_on_delivery_to_a_confirming_webhook(env):
+    srv, box, hooks = env
+    srv.set_now(time.time() * 1000)
+    admin, officer = srv.login("authadmin"), srv.login("officer")
+    r = srv.login("opadmin").post(srv.url + "/api/v1/webhooks", json={"url": hooks.url("/op"), "confirms_receipt": True})
+    assert r.status_code == 400 and r.json()["error"]["field"] == "confirms_receipt"
+    r = admin.post(srv.url + "/api/v1/webhooks", json={"url": hooks.url("/duty"), "confirms_receipt": "yes"})
+    assert r.status_code == 400 and r.json()["error"]["field"] == "confirms_receipt"
+    hooks.fail_first["/duty"] = 1   # the duty system is briefly down: no receipt until it answers 2xx
+    hook = ok(admin.post(srv.url + "/api/v1/webhooks", json={"url": hooks.url("/duty"), "confirms_receipt": True}), 201)
+    assert hook["confirms_receipt"] is True
+    try:
+        filed = ok(srv.login("reporter-jc").post(srv.url + "/api/v1/incidents", json=doc_grade("晋城恒泰 投递即接收", "重大")), 201)
+        got = wait_for("duty-system webhook", lambda: [a for a in hooks.accepted if a["path"] == "/duty" and json.loads(a["body"])["incident"]["id"] == filed["id"]])
+        row = wait_for("receipt", lambda: sql(srv.db, f"SELECT how, at_ms, coalesce(user_id, 0) FROM receipts WHERE incident_id = {filed['id']}"))
+        how, at_ms, user = row.split("|")
+        assert how == "delivery" and user == "0"
+        assert got[0]["at"] * 1000 - 1000 <= int(at_ms) <= time.time() * 1000   # at delivery, after the failed first attempt
+        esc = obligation(srv, officer, filed["id"], "escalation", "cac-140000")
+        assert esc["status"] == "pending" and esc["due_ms"] == int(at_ms) + HOUR
+        assert officer.post(srv.url + f"/api/v1/incidents/{filed['id']}/receipts", json={}).status_code == 409
+        wait_for("receipt mail to the operator", lambda: [m for m in box.find(filed["ref"]) if m["to"] == ["reporter@hengtai-jc.example.cn"]])
+    finally:
+        ok(admin.delete(srv.url + f"/api/v1/webhooks/{hook['id']}"))

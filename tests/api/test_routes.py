@@ -62,7 +62,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/session"), ("get", "/api/v1/session"), ("delete", "/api/v1/session"),
     ("post", "/api/v1/assess"),
     ("post", "/api/v1/incidents"), ("get", "/api/v1/incidents"), ("get", "/api/v1/incidents/{id}"),
-    ("post", "/api/v1/incidents/{id}/reports"), ("get", "/api/v1/incidents/{id}/history"),
+    ("post", "/api/v1/incidents/{id}/reports"), ("get", "/api/v1/incidents/{id}/history"), ("post", "/api/v1/incidents/{id}/notices"),
     ("post", "/api/v1/incidents/{id}/receipts"), ("post", "/api/v1/incidents/{id}/escalations"),
     ("get", "/api/v1/obligations"), ("post", "/api/v1/tips"), ("get", "/api/v1/tips"), ("get", "/api/v1/access-log"),
     # clocks and notifications (tests/api/test_clocks.py)
