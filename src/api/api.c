@@ -1009,7 +1009,7 @@ static int h_metrics(hctx *h) {
   sched_get_stats(&ss);
   deliver_stats ds;
   deliver_get_stats(&ds);
-  static const int64_t lag_bounds[7] = SCHED_LAG_BUCKETS;
+  static const int64_t lag_bounds[SCHED_LAG_NBUCKETS] = SCHED_LAG_BUCKETS;
   len += (size_t)snprintf(text + len, cap - len,
                           "# HELP cirs_clock_deadlines Pending obligation deadlines held by the scheduler.\n# TYPE cirs_clock_deadlines gauge\ncirs_clock_deadlines %lld\n"
                           "# HELP cirs_clock_due_within_1h Of those, due within the next hour.\n# TYPE cirs_clock_due_within_1h gauge\ncirs_clock_due_within_1h %lld\n"
@@ -1018,7 +1018,7 @@ static int h_metrics(hctx *h) {
                           "# HELP cirs_clock_firing_lag_seconds From the instant a deadline was due to its firing being committed.\n"
                           "# TYPE cirs_clock_firing_lag_seconds histogram\n",
                           (long long)ss.pending, (long long)ss.due_1h, (long long)ss.fired, (long long)ss.overdue, (long long)ss.reminders);
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < SCHED_LAG_NBUCKETS; i++)
     len += (size_t)snprintf(text + len, cap - len, "cirs_clock_firing_lag_seconds_bucket{le=\"%g\"} %llu\n", (double)lag_bounds[i] / 1000.0,
                             (unsigned long long)ss.lag_le[i]);
   len += (size_t)snprintf(text + len, cap - len,

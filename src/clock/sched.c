@@ -247,16 +247,18 @@ static void *sched_main(void *unused) {
       http_log("error", "msg=\"deadline batch not committed\" n=%zu err=\"%s\"", j.n, e.msg);
       for (size_t i = 0; i < j.n; i++) push((entry){done + 1000, j.due[i].id, j.due[i].due, j.due[i].step});
     } else {
-      static const int64_t bounds[7] = SCHED_LAG_BUCKETS;
+      static const int64_t bounds[SCHED_LAG_NBUCKETS] = SCHED_LAG_BUCKETS;
       for (size_t i = 0; i < j.n; i++) {
         double lag = (double)(done - j.due[i].at) / 1000.0;
         S.stats.lag_count++;
         S.stats.lag_sum_s += lag;
         if (lag > S.stats.lag_max_s) S.stats.lag_max_s = lag;
-        for (int b = 0; b < 7; b++)
+        for (int b = 0; b < SCHED_LAG_NBUCKETS; b++)
           if (done - j.due[i].at <= bounds[b]) S.stats.lag_le[b]++;
       }
       S.stats.fired += (int64_t)j.n;
+      http_log("info", "msg=\"deadlines fired\" n=%zu overdue=%lld reminders=%lld done_ms=%lld lag_ms_max=%lld", j.n, (long long)j.overdue,
+               (long long)j.reminders, (long long)done, (long long)(done - j.due[0].at));
       if (j.reminders || j.overdue) deliver_poke();
       S.stats.reminders += j.reminders;
       S.stats.overdue += j.overdue;

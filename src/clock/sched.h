@@ -26,12 +26,13 @@ int sched_parse_steps(const char *text, double pct[SCHED_STEPS_MAX], int64_t bef
 int sched_start(const char *db_path, const char *reminders, cirs_err *e);
 void sched_stop(void);
 
-#define SCHED_LAG_BUCKETS {10, 50, 100, 250, 500, 1000, 5000}
+#define SCHED_LAG_NBUCKETS 12 /* firing-lag histogram bounds, ms */
+#define SCHED_LAG_BUCKETS {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000}
 typedef struct sched_stats {
   int64_t pending;         /* obligations with a deadline in the heap */
   int64_t due_1h;          /* of which due within the next hour */
   int64_t fired, reminders, overdue;
-  uint64_t lag_le[7], lag_count;
+  uint64_t lag_le[SCHED_LAG_NBUCKETS], lag_count;
   double lag_sum_s, lag_max_s;
   int64_t load_ms, loaded; /* start-up: time to load, deadlines loaded */
 } sched_stats;

@@ -64,10 +64,6 @@ static char *encoded_word(const char *s) {
 }
 
 static int send_mail(const json_t *row, char *detail, size_t dn) {
-  if (!D.cfg.smtp_url || !*D.cfg.smtp_url) {
-    snprintf(detail, dn, "no SMTP server configured (smtp_url / CIRS_SMTP_URL)");
-    return 0;
-  }
   const char *to = json_string_value(json_object_get(row, "target")), *text = json_string_value(json_object_get(row, "body"));
   char *subject = encoded_word(json_string_value(json_object_get(row, "subject")));
   size_t tn = strlen(text), m = sodium_base64_ENCODED_LEN(tn, sodium_base64_VARIANT_ORIGINAL);
@@ -191,7 +187,7 @@ static void *deliver_main(void *unused) {
     pthread_mutex_unlock(&D.mu);
     json_t *rows = NULL;
     int64_t next = 0, now = time_now_ms();
-    if (store_outbox_due(st, now, BATCH, &rows, &next, &e)) http_log("error", "msg=\"outbox not readable\" err=\"%s\"", e.msg);
+    if (store_outbox_due(st, now, D.cfg.smtp_url && *D.cfg.smtp_url, BATCH, &rows, &next, &e)) http_log("error", "msg=\"outbox not readable\" err=\"%s\"", e.msg);
     size_t i, n = json_array_size(rows);
     json_t *row;
     json_array_foreach(rows, i, row) {

@@ -18,7 +18,7 @@
 #include "../store/store.h"
 
 typedef struct deliver_config {
-  const char *smtp_url;      /* smtp://host:port or smtps://…; NULL = e-mails wait (and are listed) until one is configured */
+  const char *smtp_url;      /* smtp://host:port or smtps://…; NULL = e-mails wait untried (and are listed) until one is configured */
   const char *smtp_from;     /* envelope and From: address */
   const char *smtp_user, *smtp_password;
   int smtp_starttls;         /* require STARTTLS on smtp:// */

@@ -373,7 +373,7 @@ static int sq_user_insert(store *st, model_user *u, cirs_err *e) {
 
 static int sq_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email FROM organisations WHERE code = ?", &s, e))
+  if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = ?", &s, e))
     return -1;
   bind_text(s, 1, code);
   return one_row(st, s, "org", code, out, e);
@@ -1331,20 +1331,22 @@ static int sq_outbox_add(store *st, const store_outbox_row *r, cirs_err *e) {
   return step_done(st, s, "outbox", e);
 }
 
-static int sq_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
+static int sq_outbox_due(store *st, int64_t now, int with_email, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret,"
                " coalesce(w.confirms_receipt, 0) AS confirms_receipt, o.incident_id, o.authority_id,"
                " (SELECT code FROM authorities WHERE id = o.authority_id) AS authority FROM outbox o LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id = CAST(o.target AS INTEGER)"
-               " WHERE o.status = 'pending' AND o.next_ms <= ? ORDER BY o.next_ms, o.id LIMIT ?",
+               " WHERE o.status = 'pending' AND o.next_ms <= ?1 AND (?3 OR o.channel <> 'email') ORDER BY o.next_ms, o.id LIMIT ?2",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, now);
   sqlite3_bind_int(s, 2, limit);
+  sqlite3_bind_int(s, 3, with_email);
   if (rows_json(st, s, out, e)) return -1;
   *next_ms = 0;
-  if (prep(st, "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND next_ms > ?", &s, e)) return 0;
+  if (prep(st, "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND next_ms > ?1 AND (?2 OR channel <> 'email')", &s, e)) return 0;
   sqlite3_bind_int64(s, 1, now);
+  sqlite3_bind_int(s, 2, with_email);
   if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER) *next_ms = sqlite3_column_int64(s, 0);
   release(st, s);
   return 0;

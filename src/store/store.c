@@ -129,8 +129,8 @@ int store_notification_read(store *st, int64_t user_id, int64_t id, int64_t now,
   return st->drv->notification_read(st, user_id, id, now, e);
 }
 int store_outbox_add(store *st, const store_outbox_row *r, cirs_err *e) { return st->drv->outbox_add(st, r, e); }
-int store_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
-  return st->drv->outbox_due(st, now, limit, out, next_ms, e);
+int store_outbox_due(store *st, int64_t now, int with_email, int limit, json_t **out, int64_t *next_ms, cirs_err *e) {
+  return st->drv->outbox_due(st, now, with_email, limit, out, next_ms, e);
 }
 int store_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e) {
   return st->drv->outbox_attempt(st, id, ok, detail, now, retry_ms, e);

@@ -43,7 +43,7 @@ void store_unwind(store *st, int level);  /* rolls back until `level` levels rem
 int store_authority_insert(store *st, model_authority *a, cirs_err *e);
 int store_org_insert(store *st, model_org *o, cirs_err *e);
 int store_user_insert(store *st, model_user *u, cirs_err *e);
-/* Organisation by code: {id, code, name, kinds, province, sector, department, regimes, contact_email}. not_found if none. */
+/* Organisation by code: {id, code, name, kinds, province, sector, department, regimes, contact_email, created_ms}. not_found if none. */
 int store_org_get(store *st, const char *code, json_t **out, cirs_err *e);
 /* The authority of `type` whose jurisdiction covers (province, sector, department): an authority matches when
  * each of its jurisdiction columns is NULL or equal. Writes its code into `code` (size MODEL_CODE_MAX) and
@@ -194,8 +194,9 @@ typedef struct store_outbox_row {
 } store_outbox_row;
 /* Queues one message; the same event, channel and target again is ignored (idempotency key). */
 int store_outbox_add(store *st, const store_outbox_row *r, cirs_err *e);
-/* Pending messages due at `now` (with the webhook's url and secret); *next_ms = the next later one, or 0. */
-int store_outbox_due(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
+/* Pending messages due at `now` (with the webhook's url and secret); *next_ms = the next later one, or 0.
+ * with_email 0: webhooks only (no mail server configured: e-mails wait, untried). */
+int store_outbox_due(store *st, int64_t now, int with_email, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
 /* Records an attempt: delivered when ok; else retried at retry_ms, or dead when retry_ms is 0. */
 int store_outbox_attempt(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e);
 typedef struct store_outbox_q {

@@ -52,7 +52,7 @@ typedef struct store_driver {
   int (*notification_list)(store *st, int64_t user_id, int unread, int64_t after, int limit, json_t **out, cirs_err *e);
   int (*notification_read)(store *st, int64_t user_id, int64_t id, int64_t now, cirs_err *e);
   int (*outbox_add)(store *st, const store_outbox_row *r, cirs_err *e);
-  int (*outbox_due)(store *st, int64_t now, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
+  int (*outbox_due)(store *st, int64_t now, int with_email, int limit, json_t **out, int64_t *next_ms, cirs_err *e);
   int (*outbox_attempt)(store *st, int64_t id, int ok, const char *detail, int64_t now, int64_t retry_ms, cirs_err *e);
   int (*outbox_list)(store *st, const store_outbox_q *q, json_t **out, cirs_err *e);
   int (*outbox_attempts)(store *st, int64_t outbox_id, json_t **out, cirs_err *e);
