@@ -15,7 +15,8 @@
 # 5. checks that every burst obligation is overdue exactly once (one obligation.overdue event each) and that
 #    none of the later ones fired.
 # Knobs (environment): B (build dir, default build), CLOCKS_N, CLOCKS_BURST, CLOCKS_LEAD (s, default 30),
-# CLOCKS_KEEP=1 (keep the work directory). The database lives under $B (the repo's file system, never tmpfs).
+# CLOCKS_KEEP=1 (keep the work directory), CLOCKS_WRAP (a command prefix for the server, e.g. "perf record -g -o F --";
+# memory figures are then the wrapper's). The database lives under $B (the repo's file system, never tmpfs).
 set -euo pipefail
 
 GIVEN=""
@@ -85,7 +86,8 @@ URL=http://127.0.0.1:$PORT
 S0=$(date +%s%N)
 # Reminders: the 50 % step only (the burst has no window, so a "15m before" step would fire it at once at start
 # and mix reminders into the burst's figures).
-"$CIRS" serve --db "$DB" --listen "127.0.0.1:$PORT" --reminders 50% 2>"$WORK/serve.log" &
+# shellcheck disable=SC2086
+${CLOCKS_WRAP:-} "$CIRS" serve --db "$DB" --listen "127.0.0.1:$PORT" --reminders 50% 2>"$WORK/serve.log" &
 PID=$!
 until curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "cirs serve exited"; }

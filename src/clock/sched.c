@@ -48,7 +48,10 @@ static void push(entry x) {
   if (S.n == S.cap) {
     size_t cap = S.cap ? 2 * S.cap : 1024;
     entry *h = realloc(S.heap, cap * sizeof *h);
-    if (!h) return;
+    if (!h) {
+      http_log("error", "msg=\"scheduler out of memory: a deadline is not held (it fires at the next start)\" obligation=%lld", (long long)x.id);
+      return;
+    }
     S.heap = h;
     S.cap = cap;
   }

@@ -16,7 +16,7 @@
 
 #define SCHED_REMINDERS_DEFAULT "50%,15m" /* half of the window, and 15 minutes before the deadline */
 #define SCHED_STEPS_MAX 8
-#define SCHED_FIRE_MAX 10000              /* firings per writer job */
+#define SCHED_FIRE_MAX 256                /* firings per writer job: a burst commits in steps, and requests get the writer in between */
 
 /* Parses a reminder list: comma-separated "N%" (of the window from the clock's start) or "Nm"/"Nh"/"Ns" (before
  * the deadline). Returns the number of steps (0..SCHED_STEPS_MAX) or -1. */
