@@ -24,6 +24,7 @@ help:
 	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API, crash, OpenAPI lint)"
 	@echo "make asan       unit, CLI and API tests under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make bench      the intake benchmark (docs/PERFORMANCE.md)"
+	@echo "make bench-clocks  the deadline scheduler benchmark: 1 M pending deadlines, a 10 000 burst"
 	@echo "make clean      remove build output"
 
 deps:
@@ -102,3 +103,11 @@ bench: deps
 	@bench/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@B=$(B) bench/intake/run.sh $(B)/cirs
+
+# make bench-clocks: the deadline scheduler with 1 000 000 pending obligations and a burst of 10 000 due in one
+# second (docs/PERFORMANCE.md): start-up time, memory, firing lag (about a minute).
+.PHONY: bench-clocks
+bench-clocks: deps
+	@bench/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@B=$(B) bench/clocks/run.sh $(B)/cirs
