@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev libcurl4-openssl-dev libgmime-3.0-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk)
-TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-aiosmtpd curl nodejs npm)
+TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-aiosmtpd curl nodejs npm poppler-utils)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" != "--build" ]; then want+=("${TEST_PKGS[@]}"); fi

@@ -26,6 +26,21 @@ const cli_cmd cli_commands[] = {
     {"org", "add", cmd_org_add, "org add --db PATH --code C --name N --kind K --province P", "登记运营者（报告单位）", "register an organisation (operator)"},
     {"authority", "add", cmd_authority_add, "authority add --db PATH --code C --type T --name N [...]", "登记监管或应急机构", "register an authority"},
     {"user", "add", cmd_user_add, "user add --db PATH --username U --role R --password-stdin", "创建用户（密码从标准输入读取）", "create a user (password from stdin)"},
+    /* Named before any {"export", NULL, ...} row: a group row without a name takes every subcommand. */
+    {"export", "pdf", cmd_export_pdf, "export pdf --db PATH [--form report|final] [-o FILE] ID", "导出事件报告表或总结报告 PDF", "export the incident report form or final report as PDF"},
+    {"export", NULL, cmd_export, "export --db PATH --format csv|json|stix|misp [--what W] [--org ORG | --authority C [--subtree]] [...] [-o FILE]",
+     "导出事件：CSV、JSON、STIX 2.1、MISP（按调用方范围）", "export incidents: CSV, JSON, STIX 2.1, MISP (within the caller's scope)"},
+    {"import", NULL, cmd_import, "import --db PATH --org ORG [--dry-run] [--json] FILE.jsonl|FILE.csv", "批量导入事件初报（逐行校验，全部成功才保存）",
+     "import initial reports in bulk (every row checked; all or nothing)"},
+    {"mail", "ingest", cmd_mail_ingest, "mail ingest --db PATH [--maildir DIR] [--rules DIR] [--json]", "收取邮件（标准输入或 Maildir）：报告、举报线索、草稿或隔离",
+     "take in e-mail (stdin or a Maildir): reports, tips, drafts or quarantine"},
+    {"mail", "list", cmd_mail_list, "mail list --db PATH [--quarantined | --drafts [--open]] [--json]", "列出收到的邮件、隔离的邮件或待分诊草稿",
+     "list mails taken in, the quarantine or the drafts"},
+    {"mail", "show", cmd_mail_show, "mail show --db PATH [--raw | --json] ID|REF", "显示一封收到的邮件（--raw：隔离邮件的原始字节）", "show one mail (--raw: a quarantined mail's bytes)"},
+    {"mail", "triage", cmd_mail_triage, "mail triage --db PATH --draft ID [--note TEXT]", "标记草稿已分诊", "mark a draft triaged"},
+    {"mail", "sender-add", cmd_mail_sender_add, "mail sender-add --db PATH --org ORG ADDRESS|@DOMAIN", "登记运营者的发件地址或域名",
+     "register an organisation's sender address or domain"},
+    {"mail", "senders", cmd_mail_senders, "mail senders --db PATH [--json]", "列出登记的发件地址", "list registered sender addresses"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

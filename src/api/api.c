@@ -21,6 +21,8 @@
 #include "../notify/notify.h"
 #include "../notify/deliver.h"
 #include "../clock/sched.h"
+#include "../pdf/pdf.h"
+#include "../export/export.h"
 #include "guard.h"
 
 #define MAX_CONNS 256
@@ -596,6 +598,37 @@ static int h_incident_get(hctx *h) {
   return ok(h->rs, 200, inc);
 }
 
+/* The official PDF of an incident (src/pdf/): ?form=report (the report form, default) | final (the final report). */
+static int h_incident_pdf(hctx *h) {
+  const char *fs;
+  if (query_str(h->rq, h->rs, "form", 8, &fs)) return -1;
+  int form = pdf_form_parse(fs);
+  if (form < 0) return fail(h->rs, "bad_value", "form", "form 应为 report 或 final", "form must be report or final");
+  json_t *inc, *events = NULL;
+  if (visible_incident(h, &inc)) return -1;
+  cirs_err e = {0};
+  pdf_doc doc = {0};
+  pdf_meta m = {time_now_ms(), pstr(h->c, "username")};
+  int rc = form == PDF_FORM_FINAL ? store_incident_events(h->st, inc_id(inc), &events, &e) : 0;
+  if (!rc) rc = pdf_render((pdf_form)form, inc, events, &m, &doc, &e);
+  json_decref(events);
+  if (rc) {
+    json_decref(inc);
+    return api_error(h->rs, &e);
+  }
+  access_note(h, inc_id(inc), "pdf");
+  char name[120];
+  pdf_file_name(inc, (pdf_form)form, name, sizeof name);
+  json_decref(inc);
+  snprintf(h->rs->disposition, sizeof h->rs->disposition, "attachment; filename=\"%s\"", name);
+  h->rs->status = 200;
+  h->rs->raw = (const char *)doc.data;
+  h->rs->raw_len = doc.len;
+  h->rs->raw_owned = 1;
+  h->rs->content_type = "application/pdf";
+  return 0;
+}
+
 static int h_history(hctx *h) {
   json_t *inc, *events;
   if (visible_incident(h, &inc)) return -1;
@@ -920,6 +953,70 @@ static int h_compliance(hctx *h) {
   return ok(h->rs, 200, out);
 }
 
+/* Exports (src/export/): the caller's incidents — the scope of GET /incidents — as CSV, JSON, STIX 2.1 or MISP, built in
+ * memory up to EXPORT_HTTP_MAX_INCIDENTS / EXPORT_HTTP_MAX_BYTES (413 beyond: narrow the period, or `cirs export` streams). */
+typedef struct export_buf {
+  char *p;
+  size_t len, cap;
+} export_buf;
+
+static int export_buf_write(void *ctx, const char *p, size_t n, cirs_err *e) {
+  export_buf *b = ctx;
+  if (b->len + n > EXPORT_HTTP_MAX_BYTES)
+    return err_set_msg(e, "too_large", "", L("导出超过 32 MiB，请缩小范围（如 from/to），或使用命令行 cirs export", "the export exceeds 32 MiB; narrow it (from/to) or use cirs export"));
+  if (b->len + n > b->cap) {
+    size_t c = b->cap ? b->cap : 65536;
+    while (c < b->len + n) c *= 2;
+    char *q = realloc(b->p, c);
+    if (!q) return err_set(e, "internal", "", "out of memory");
+    b->p = q;
+    b->cap = c;
+  }
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+static void export_seen(void *ctx, int64_t incident_id) { access_note(ctx, incident_id, "export"); }
+
+static int h_export(hctx *h) {
+  const char *format, *what, *one;
+  export_q q = {.now_ms = time_now_ms(), .max_incidents = EXPORT_HTTP_MAX_INCIDENTS, .seen = export_seen, .cb_ctx = h};
+  store_filter *f = &q.filter;
+  f->scope = scope_of(h->c);
+  f->now_ms = q.now_ms;
+  if (query_str(h->rq, h->rs, "format", QUERY_ENUM_MAX, &format) || query_str(h->rq, h->rs, "what", QUERY_ENUM_MAX, &what) ||
+      query_str(h->rq, h->rs, "ref", 40, &one) || query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &f->status) ||
+      query_str(h->rq, h->rs, "grade", QUERY_ENUM_MAX, &f->grade) || query_str(h->rq, h->rs, "category", QUERY_CATEGORY_MAX, &f->category) ||
+      query_str(h->rq, h->rs, "q", QUERY_Q_MAX, &f->q) || query_str(h->rq, h->rs, "province", 6, &f->province) ||
+      query_time(h->rq, h->rs, "from", &f->from_ms) || query_time(h->rq, h->rs, "to", &f->to_ms) || query_drill(h->rq, h->rs, &f->drill))
+    return -1;
+  static const char *const statuses[] = {"open", "handling_ended", "closed", NULL};
+  int okst = !f->status;
+  for (const char *const *s = statuses; f->status && *s; s++) okst |= !strcmp(*s, f->status);
+  if (!okst) return fail(h->rs, "bad_value", "status", "status 应为 open、handling_ended 或 closed", "status must be open, handling_ended or closed");
+  cirs_err e = {0};
+  if (export_parse_format(format, &q.format, &e) || export_parse_what(what, &q.what, &e)) return api_error(h->rs, &e);
+  q.incident = one;
+  export_buf b = {0};
+  export_sink sink = {export_buf_write, &b};
+  int64_t count;
+  if (export_run(h->st, &q, &sink, &count, &e)) {
+    free(b.p);
+    return api_error(h->rs, &e);
+  }
+  char day[TIME_STR_MAX], name[80];
+  time_format(q.now_ms, 480, day);
+  snprintf(name, sizeof name, "cirs-%s-%.4s%.2s%.2s.%s", q.what == EXPORT_OBLIGATIONS ? "obligations" : "incidents", day, day + 5, day + 8, export_suffix(q.format));
+  snprintf(h->rs->disposition, sizeof h->rs->disposition, "attachment; filename=\"%s\"", name);
+  h->rs->status = 200;
+  h->rs->raw = b.p ? b.p : "";
+  h->rs->raw_len = b.len;
+  h->rs->raw_owned = b.p != NULL;
+  h->rs->content_type = export_content_type(q.format);
+  return 0;
+}
+
 static int h_metrics(hctx *h);
 
 /* --- the route table ------------------------------------------------------------------------------------------ */
@@ -955,8 +1052,13 @@ static const route routes[] = {
      incident_prep},
     {"GET", "/api/v1/incidents", 1, {READERS}, h_incident_list, "事件列表（按权限范围；筛选、全文检索、游标分页）",
      "incidents in the caller's scope: filters, full-text search, cursor pages", "incidents", NULL, "IncidentPage", 0, 200, "limit,after,status,grade,category,q,province,from,to,overdue,drill", NULL},
+    {"GET", "/api/v1/export", 1, {READERS}, h_export, "导出本人范围内的事件：CSV（UTF-8 带 BOM）、JSON、STIX 2.1、MISP（每次至多 10000 起、32 MiB）",
+     "export the incidents in the caller's scope: CSV (UTF-8 with BOM), JSON, STIX 2.1, MISP (at most 10000 incidents, 32 MiB per request)", "incidents", NULL,
+     NULL, 0, 200, "format,what,ref,status,grade,category,q,province,from,to,drill", NULL},
     {"GET", "/api/v1/incidents/{id}", 1, {READERS}, h_incident_get, "事件详情（含全部报告版本与义务）", "one incident with every report version and obligation", "incidents", NULL, "Incident", 0, 200, NULL, NULL},
     {"POST", "/api/v1/incidents/{id}/reports", 1, {OPERATORS}, h_report_followup, "续报或总结报告（新的不可变版本）", "a supplement or the final report (a new immutable version)", "incidents", "FollowUp", "FollowUpFiled", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/incidents/{id}/pdf", 1, {READERS}, h_incident_pdf, "事件的正式文书 PDF：网络安全事件报告表（form=report）或总结报告（form=final）",
+     "the incident's official document as PDF: the report form (form=report) or the final report (form=final)", "incidents", NULL, NULL, 0, 200, "form", NULL},
     {"GET", "/api/v1/incidents/{id}/history", 1, {READERS}, h_history, "事件经过：审计事件与各版本之间的变化", "what happened: events and the changes between versions", "incidents", NULL, "History", 0, 200, NULL, NULL},
     {"POST", "/api/v1/incidents/{id}/receipts", 1, {AUTHORITY_STAFF}, h_receipt, "接收机关登记接收（起算本机关时限）", "a receiving authority records receipt (starts its own clocks)", "authorities", "Note", "Receipt", 1, 201, NULL, NULL},
     {"POST", "/api/v1/incidents/{id}/escalations", 1, {AUTHORITY_STAFF}, h_escalate, "按规则向上级报告", "forward upward as the rules require", "authorities", "Note", "Escalation", 1, 201, NULL, NULL},
@@ -1351,6 +1453,10 @@ static json_t *query_param(const char *name) {
       {"authority", "string", NULL, "机关代码", "authority code"},
       {"subtree", "boolean", NULL, "含下级机关", "with the authorities below"},
       {"drills", "boolean", NULL, "含演练", "include drills"},
+      {"form", "string", NULL, "report（报告表，默认）或 final（总结报告）", "report (the report form, default) or final (the final report)"},
+      {"format", "string", NULL, "导出格式：csv、json、stix 或 misp（必填）", "export format: csv, json, stix or misp (required)"},
+      {"what", "string", NULL, "incidents（默认，每起事件一行）或 obligations（每项义务一行；仅 csv、json）", "incidents (default, one row per incident) or obligations (one row per obligation; csv and json only)"},
+      {"ref", "string", NULL, "只导出这一起事件（id 或受理编号；MISP 输出单个 Event）", "this one incident only (id or receipt number; MISP answers one Event)"},
   };
   for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
     if (!strcmp(params[i].name, name)) {
@@ -1381,8 +1487,12 @@ json_t *api_openapi(void) {
     json_object_set_new(ok_resp, "description", json_string(r->status == 204 ? "no content" : "success"));
     if (!r->reply && r->status != 204) {
       const char *ct = !strcmp(r->pattern, "/metrics") ? "text/plain" : "application/json";
-      json_object_set_new(ok_resp, "content", json_pack("{s:{s:{s:s}}}", ct, "schema", "type", !strcmp(ct, "text/plain") ? "string" : "object"));
+      if (strstr(r->pattern, "/pdf")) ct = "application/pdf";
+      json_object_set_new(ok_resp, "content", json_pack("{s:{s:{s:s}}}", ct, "schema", "type", strcmp(ct, "application/json") ? "string" : "object"));
+      if (!strcmp(ct, "application/pdf"))
+        json_object_set_new(json_object_get(json_object_get(json_object_get(ok_resp, "content"), ct), "schema"), "format", json_string("binary"));
     }
+    if (r->fn == h_export) json_object_set_new(ok_resp, "content", export_openapi_content()); /* csv, json, stix+json */
     json_t *err = ref("Error");
     json_object_set_new(err, "description", json_string("error: {\"error\":{code,message,field}}; 400 invalid input, 401 not logged in, 403 role, "
                                                         "404 unknown or outside your scope, 409 conflict, 413 too large, 415 content type, 422 "

@@ -52,6 +52,15 @@ int cmd_token_list(int argc, char **argv);
 int cmd_org_add(int argc, char **argv);
 int cmd_authority_add(int argc, char **argv);
 int cmd_user_add(int argc, char **argv);
+int cmd_export_pdf(int argc, char **argv); /* cli_pdf.c */
+int cmd_export(int argc, char **argv); /* cli_export.c */
+int cmd_import(int argc, char **argv); /* cli_export.c */
+int cmd_mail_ingest(int argc, char **argv); /* cli_mail.c */
+int cmd_mail_list(int argc, char **argv);
+int cmd_mail_show(int argc, char **argv);
+int cmd_mail_triage(int argc, char **argv);
+int cmd_mail_sender_add(int argc, char **argv);
+int cmd_mail_senders(int argc, char **argv);
 
 /* The actor of audit events written from the command line: "cli:<login>". */
 const char *cli_actor(char *buf, size_t n);

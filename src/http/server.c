@@ -79,6 +79,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const http_reques
   MHD_add_response_header(r, "Cache-Control", "no-store");
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   if (rs->cookie[0]) MHD_add_response_header(r, "Set-Cookie", rs->cookie);
+  if (rs->disposition[0]) MHD_add_response_header(r, "Content-Disposition", rs->disposition);
   if (rs->replayed) MHD_add_response_header(r, "Idempotent-Replayed", "true");
   if (rs->retry_after > 0) {
     char ra[24];

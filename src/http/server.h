@@ -9,6 +9,7 @@
 
 #define HTTP_BODY_MAX (1024 * 1024) /* largest request body */
 #define HTTP_COOKIE_MAX 300
+#define HTTP_DISPOSITION_MAX 200
 
 typedef struct http_request {
   const char *method;  /* "GET" */
@@ -29,6 +30,7 @@ struct http_response {
   size_t raw_len;
   const char *content_type;    /* ... with its type */
   char cookie[HTTP_COOKIE_MAX];/* Set-Cookie value, or "" */
+  char disposition[HTTP_DISPOSITION_MAX]; /* Content-Disposition value for downloads (raw bodies), or "" */
   char user[64];               /* who made the request, for the log line */
   int raw_owned;               /* raw was malloc'ed: the server frees it */
   int replayed;                /* the answer is a stored one (Idempotency-Key) */

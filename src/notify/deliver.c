@@ -77,12 +77,16 @@ static int send_mail(const json_t *row, char *detail, size_t dn) {
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   unsigned char h[crypto_hash_sha256_BYTES];
   const char *key = json_string_value(json_object_get(row, "idem_key"));
+  /* RFC 3834: nothing CIRS sends is answered automatically; a receipt for a mail is an automatic reply. */
+  const char *kind = json_string_value(json_object_get(row, "kind"));
+  int is_reply = kind && !strcmp(kind, "mail.receipt");
   crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
   sodium_bin2hex(id_hash, sizeof id_hash, h, 16);
   int len = snprintf(msg, cap,
                      "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@cirs>\r\nMIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\nX-CIRS-Delivery: %s\r\n\r\n",
-                     date, D.cfg.smtp_from, to, subject, id_hash, key);
+                     "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\nX-CIRS-Delivery: %s\r\n"
+                     "Auto-Submitted: %s\r\n\r\n",
+                     date, D.cfg.smtp_from, to, subject, id_hash, key, is_reply ? "auto-replied" : "auto-generated");
   for (size_t i = 0; i < strlen(b64); i += 76) len += snprintf(msg + len, cap - (size_t)len, "%.76s\r\n", b64 + i);
   free(b64);
   free(subject);

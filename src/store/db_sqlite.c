@@ -1529,3 +1529,230 @@ const store_driver store_sqlite_driver = {
     .cleanup = sq_cleanup,
     .obligation_counts = sq_obligation_counts,
 };
+
+/* --- mail intake (issue 7) -------------------------------------------------------------------------------------
+ * Outside the driver table (see store.h); the tables are sql/006_intake.sql. */
+
+int store_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t n = next_id(st, "intake_mails");
+  char t[TIME_STR_MAX];
+  time_format(m->received_ms, 480, t);
+  snprintf(ref, 40, "MAIL-%.4s-%06lld", t, (long long)n);
+  sqlite3_stmt *s;
+  if (prep(st,
+           "INSERT INTO intake_mails(id, ref, message_id, received_ms, source, sender, sender_name, subject, size, sha256, charset, status, kind,"
+           " organisation_id, incident_id, tip_id, result_ref, reason_code, reason, reply, raw, content_sha256)"
+           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,nullif(?,0),nullif(?,0),nullif(?,0),coalesce(?,?2),?,?,?,?,?)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, n);
+  bind_text(s, 2, ref);
+  bind_text(s, 3, m->message_id);
+  sqlite3_bind_int64(s, 4, m->received_ms);
+  bind_text(s, 5, m->source);
+  bind_text(s, 6, m->sender);
+  bind_text(s, 7, m->sender_name);
+  bind_text(s, 8, m->subject);
+  sqlite3_bind_int64(s, 9, m->size);
+  bind_text(s, 10, m->sha256);
+  bind_text(s, 11, m->charset);
+  bind_text(s, 12, m->status);
+  bind_text(s, 13, m->kind);
+  sqlite3_bind_int64(s, 14, m->organisation_id);
+  sqlite3_bind_int64(s, 15, m->incident_id);
+  sqlite3_bind_int64(s, 16, m->tip_id);
+  bind_text(s, 17, m->result_ref);
+  bind_text(s, 18, m->reason_code);
+  bind_text(s, 19, m->reason);
+  bind_text(s, 20, m->reply);
+  if (m->raw) sqlite3_bind_blob64(s, 21, m->raw, m->raw_len, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, 21);
+  bind_text(s, 22, m->content_sha256);
+  if (step_done(st, s, "intake_mails", e)) return -1;
+  *id = n;
+  return 0;
+}
+
+int store_mail_seen(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT id, ref, status, kind, result_ref, reason_code, content_sha256 FROM intake_mails"
+           " WHERE message_id = ?1 AND (status = 'accepted' OR sha256 = ?2)"
+           " ORDER BY status = 'accepted' DESC, id LIMIT 1",
+           &s, e))
+    return -1;
+  bind_text(s, 1, message_id);
+  bind_text(s, 2, sha256);
+  return one_row(st, s, "message_id", message_id, out, e);
+}
+
+int store_mail_attachment_add(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
+                              const char *sha256, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO intake_attachments(mail_id, filename, content_type, size, sha256, data) VALUES(?,?,?,?,?,?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, mail_id);
+  bind_text(s, 2, filename);
+  bind_text(s, 3, content_type);
+  sqlite3_bind_int64(s, 4, (sqlite3_int64)size);
+  bind_text(s, 5, sha256);
+  sqlite3_bind_blob64(s, 6, size ? data : "", size, SQLITE_TRANSIENT);
+  return step_done(st, s, "intake_attachments", e);
+}
+
+int store_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO intake_drafts(mail_id, organisation_id, sender, subject, text, parsed, created_ms) VALUES(?,nullif(?,0),?,?,?,?,?)", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, d->mail_id);
+  sqlite3_bind_int64(s, 2, d->organisation_id);
+  bind_text(s, 3, d->sender);
+  bind_text(s, 4, d->subject);
+  bind_text(s, 5, d->text ? d->text : "");
+  bind_json(s, 6, d->parsed);
+  sqlite3_bind_int64(s, 7, d->created_ms);
+  if (step_done(st, s, "intake_drafts", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
+int store_mail_draft_triage(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT status, mail_id FROM intake_drafts WHERE id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, draft_id);
+  json_t *row;
+  char idtext[32];
+  snprintf(idtext, sizeof idtext, "%lld", (long long)draft_id);
+  if (one_row(st, s, "id", idtext, &row, e)) return -1;
+  int open = !strcmp(json_string_value(json_object_get(row, "status")), "new");
+  *mail_id = json_integer_value(json_object_get(row, "mail_id"));
+  json_decref(row);
+  if (!open) return err_set(e, "conflict", "id", idtext);
+  if (prep(st, "UPDATE intake_drafts SET status = 'triaged', triaged_ms = ?, triaged_by = ?, note = ? WHERE id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, now);
+  bind_text(s, 2, by);
+  bind_text(s, 3, note);
+  sqlite3_bind_int64(s, 4, draft_id);
+  return step_done(st, s, "intake_drafts", e);
+}
+
+/* Distinct organisation codes of a query with one bound text; 1 (code written), 0 none, 2 several, -1 error. */
+static int sender_codes(store *st, const char *sql, const char *arg, char *code, cirs_err *e) {
+  sqlite3_stmt *s;
+  json_t *rows;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, arg);
+  if (rows_json(st, s, &rows, e)) return -1;
+  size_t n = json_array_size(rows);
+  if (n == 1) snprintf(code, MODEL_CODE_MAX, "%s", json_string_value(json_object_get(json_array_get(rows, 0), "code")));
+  json_decref(rows);
+  return n == 0 ? 0 : n == 1 ? 1 : 2;
+}
+
+int store_mail_sender_org(store *st, const char *address, char *code, cirs_err *e) {
+  if (!address || !*address) return 0;
+  int rc = sender_codes(st,
+                        "SELECT o.code FROM org_senders s JOIN organisations o ON o.id = s.organisation_id WHERE s.address = ?1"
+                        " UNION SELECT code FROM organisations WHERE lower(contact_email) = ?1"
+                        " UNION SELECT o.code FROM users u JOIN organisations o ON o.id = u.organisation_id"
+                        " WHERE lower(u.email) = ?1 AND u.disabled = 0 AND u.role IN ('operator_reporter','operator_admin')",
+                        address, code, e);
+  if (rc) return rc;
+  const char *at = strrchr(address, '@');
+  if (!at) return 0;
+  return sender_codes(st, "SELECT o.code FROM org_senders s JOIN organisations o ON o.id = s.organisation_id WHERE s.address = ?1", at, code, e);
+}
+
+int store_mail_sender_add(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e) {
+  int64_t org = id_by_code(st, "organisations", org_code);
+  if (!org) return err_set(e, "not_found", "org", org_code);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO org_senders(address, organisation_id, created_ms) VALUES(?,?,?)", &s, e)) return -1;
+  bind_text(s, 1, address);
+  sqlite3_bind_int64(s, 2, org);
+  sqlite3_bind_int64(s, 3, now);
+  return step_done(st, s, "org_senders", e);
+}
+
+int store_mail_senders(store *st, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT s.address, o.code AS organisation, s.created_ms FROM org_senders s JOIN organisations o ON o.id = s.organisation_id ORDER BY s.address",
+           &s, e))
+    return -1;
+  return rows_json(st, s, out, e);
+}
+
+#define MAIL_COLS                                                                                                                            \
+  "m.id, m.ref, m.message_id, m.received_ms, m.source, m.sender, m.sender_name, m.subject, m.size, m.sha256, m.charset, m.status, m.kind,"   \
+  " o.code AS organisation, m.incident_id, m.tip_id, m.result_ref, m.reason_code, m.reason, m.reply, length(m.raw) AS raw_size"
+
+int store_mail_list(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e) {
+  const char *sql;
+  if (!strcmp(what, "drafts"))
+    sql = "SELECT d.id, d.mail_id, m.ref, d.status, o.code AS organisation, d.sender, d.subject, d.created_ms, d.triaged_ms, d.triaged_by, d.note,"
+          " m.reason_code, m.reason, substr(d.text, 1, 200) AS excerpt FROM intake_drafts d JOIN intake_mails m ON m.id = d.mail_id"
+          " LEFT JOIN organisations o ON o.id = d.organisation_id WHERE d.id > ?1 AND (?3 = 0 OR d.status = 'new') ORDER BY d.id LIMIT ?2";
+  else if (!strcmp(what, "quarantined"))
+    sql = "SELECT " MAIL_COLS " FROM intake_mails m LEFT JOIN organisations o ON o.id = m.organisation_id"
+          " WHERE m.id > ?1 AND m.status = 'quarantined' AND ?3 >= 0 ORDER BY m.id LIMIT ?2";
+  else
+    sql = "SELECT " MAIL_COLS " FROM intake_mails m LEFT JOIN organisations o ON o.id = m.organisation_id WHERE m.id > ?1 AND ?3 >= 0 ORDER BY m.id LIMIT ?2";
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int(s, 2, limit);
+  sqlite3_bind_int(s, 3, open_only);
+  return rows_json(st, s, out, e);
+}
+
+int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT " MAIL_COLS " FROM intake_mails m LEFT JOIN organisations o ON o.id = m.organisation_id WHERE m.ref = ?1 OR m.id = ?1", &s, e))
+    return -1;
+  bind_text(s, 1, id_or_ref);
+  json_t *m;
+  if (one_row(st, s, "id", id_or_ref, &m, e)) return -1;
+  int64_t id = json_integer_value(json_object_get(m, "id"));
+  json_t *att = NULL, *drafts = NULL;
+  if (prep(st, "SELECT id, filename, content_type, size, sha256 FROM intake_attachments WHERE mail_id = ? ORDER BY id", &s, e) ||
+      (sqlite3_bind_int64(s, 1, id), rows_json(st, s, &att, e)) ||
+      prep(st,
+           "SELECT d.id, d.status, o.code AS organisation, d.text, d.parsed, d.created_ms, d.triaged_ms, d.triaged_by, d.note FROM intake_drafts d"
+           " LEFT JOIN organisations o ON o.id = d.organisation_id WHERE d.mail_id = ?",
+           &s, e) ||
+      (sqlite3_bind_int64(s, 1, id), rows_json(st, s, &drafts, e))) {
+    json_decref(att);
+    json_decref(m);
+    return -1;
+  }
+  json_t *d = json_array_get(drafts, 0);
+  if (d && json_is_string(json_object_get(d, "parsed")))
+    json_object_set_new(d, "parsed", json_loads(json_string_value(json_object_get(d, "parsed")), 0, NULL));
+  json_object_set_new(m, "attachments", att);
+  json_object_set(m, "draft", d ? d : json_null());
+  json_decref(drafts);
+  *out = m;
+  return 0;
+}
+
+int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e) {
+  *data = NULL;
+  *len = 0;
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT raw FROM intake_mails WHERE id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+    int n = sqlite3_column_bytes(s, 0);
+    *data = malloc((size_t)n + 1);
+    if (*data) {
+      memcpy(*data, sqlite3_column_blob(s, 0), (size_t)n);
+      *len = (size_t)n;
+    }
+  } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    db_err(st, e, "intake_mails");
+    release(st, s);
+    return -1;
+  }
+  release(st, s);
+  return 0;
+}

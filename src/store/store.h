@@ -218,4 +218,56 @@ int store_incident_authorities(store *st, int64_t incident_id, const char *via, 
 /* Id of an authority ("authority") or organisation ("organisation") by code; 0 when none. */
 int64_t store_id_of(store *st, const char *what, const char *code);
 
+/* --- mail intake (issue 7; src/intake/) ----------------------------------------------------------------------
+ * SQLite only for now (the functions sit at the end of db_sqlite.c, outside the driver table); a second driver
+ * moves them into store_driver. Tables: sql/006_intake.sql. */
+
+typedef struct store_mail {
+  const char *message_id;   /* Message-ID without <>, or "sha256:<hex>" */
+  const char *source;       /* "stdin" | "maildir:<name>" */
+  const char *sender, *sender_name, *subject, *charset; /* or NULL */
+  const char *sha256;       /* of the bytes as received */
+  const char *content_sha256; /* of sender, subject, date and body (trace headers excluded) */
+  int64_t received_ms, size;
+  const char *status;       /* accepted | quarantined */
+  const char *kind;         /* report | tip | draft, NULL when quarantined */
+  int64_t organisation_id, incident_id, tip_id; /* 0 = none */
+  const char *result_ref;   /* receipt number sent back; NULL = the row's own ref (drafts) */
+  const char *reason_code, *reason; /* or NULL */
+  const char *reply;        /* queued | skipped | none */
+  const void *raw;          /* quarantined: bytes kept (borrowed), else NULL */
+  size_t raw_len;
+} store_mail;
+/* Inserts an intake_mails row; fills id and ref (MAIL-YYYY-NNNNNN). conflict when an accepted row has the Message-ID. */
+int store_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e);
+/* The earlier row of a Message-ID: the accepted row with it, else a quarantined row with it and the same sha256.
+ * {id, ref, status, kind, result_ref, reason_code, content_sha256} or not_found. */
+int store_mail_seen(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e);
+/* Stores one decoded attachment (data borrowed) of mail `mail_id`. */
+int store_mail_attachment_add(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
+                              const char *sha256, cirs_err *e);
+typedef struct store_mail_draft {
+  int64_t mail_id, organisation_id, created_ms; /* organisation 0 = unknown sender */
+  const char *sender, *subject, *text;
+  const json_t *parsed;     /* report document read from a template, or NULL */
+} store_mail_draft;
+int store_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e);
+/* new -> triaged with who and a note; not_found (no such draft), conflict (already triaged). Fills *mail_id. */
+int store_mail_draft_triage(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e);
+/* The organisation mail from `address` (lower case) speaks for: an exact address (org_senders, an organisation's
+ * contact_email, an enabled operator user's email), else its domain in org_senders ("@example.cn"). Writes the code
+ * (MODEL_CODE_MAX) and returns 1; 0 when none; 2 when several organisations match (ambiguous); -1 on error. */
+int store_mail_sender_org(store *st, const char *address, char *code, cirs_err *e);
+/* Registers an address or "@domain" for an organisation (not_found: org; conflict: already registered). */
+int store_mail_sender_add(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e);
+/* [{address, organisation}] by address. */
+int store_mail_senders(store *st, json_t **out, cirs_err *e);
+/* Mails by id, after the cursor: what = "all" | "quarantined" | "drafts" (drafts with their mail's ref and status;
+ * `open_only` = status new). Never the raw bytes or attachment data. */
+int store_mail_list(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e);
+/* One mail by id or ref with "attachments" [{id, filename, content_type, size, sha256}] and "draft" (or null). */
+int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+/* The raw bytes kept of a quarantined mail (malloc'd into *data; *len 0 and NULL when none). */
+int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e);
+
 #endif

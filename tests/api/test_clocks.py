@@ -36,7 +36,7 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.messages.append({"to": list(envelope.rcpt_tos), "subject": str(msg["Subject"]), "delivery": str(msg["X-CIRS-Delivery"]),
+            self.messages.append({"to": list(envelope.rcpt_tos), "subject": str(msg["Subject"]), "delivery": str(msg["X-CIRS-Delivery"]), "auto": str(msg["Auto-Submitted"]),
                                   "body": msg.get_content(), "at": time.time()})
         return "250 OK"
 
@@ -172,6 +172,7 @@ def test_escalation_chain_notifies_each_authority_once(env):
     assert sorted(m["to"][0] for m in mails) == ["authadmin@cac-shanxi.example.cn", "duty@cac-shanxi.example.cn", "officer@cac-shanxi.example.cn"]
     assert all("事件报告" in m["subject"] and "Incident report" in m["subject"] for m in mails)
     assert all("重大" in m["body"] and "major" in m["body"] for m in mails)   # Chinese first, then English
+    assert all(m["auto"] == "auto-generated" for m in mails)                   # RFC 3834: not to be answered automatically
     hook = wait_for("provincial webhook", lambda: [a for a in hooks.accepted if a["path"] == "/cac-140000"])[0]
     h = {k.lower(): v for k, v in hook["headers"].items()}
     expected = hmac.new(cac_hook["secret"].encode(), (h["x-cirs-timestamp"] + ".").encode() + hook["body"], hashlib.sha256).hexdigest()

@@ -69,6 +69,10 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/notifications"), ("post", "/api/v1/notifications/{id}/read"), ("post", "/api/v1/obligations/{id}/waive"),
     ("get", "/api/v1/outbox"), ("post", "/api/v1/webhooks"), ("get", "/api/v1/webhooks"), ("delete", "/api/v1/webhooks/{id}"),
     ("get", "/api/v1/compliance"),
+    # exports (tests/api/test_export.py)
+    ("get", "/api/v1/export"),
+    # official PDF forms (tests/api/test_pdf.py)
+    ("get", "/api/v1/incidents/{id}/pdf"),
 }
 
 
