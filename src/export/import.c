@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/csv.h"
 #include "../model/commands.h"
 #include "export.h"
 
@@ -125,105 +126,6 @@ static int run_jsonl(imp *m, const char *text, size_t n, cirs_err *e) {
 
 /* --- CSV ------------------------------------------------------------------------------------------------------------ */
 
-/* One CSV record: its cells (malloc'd strings) and the line it starts on. */
-typedef struct rec {
-  char **cells;
-  size_t n, cap;
-  long long line;
-  char err[160]; /* syntax error of this record, or "" */
-} rec;
-
-static void rec_clear(rec *r) {
-  for (size_t i = 0; i < r->n; i++)
-    free(r->cells[i]);
-  r->n = 0;
-  r->err[0] = 0;
-}
-
-static int rec_add(rec *r, const char *p, size_t n) {
-  if (r->n == r->cap) {
-    size_t c = r->cap ? r->cap * 2 : 16;
-    char **cells = realloc(r->cells, c * sizeof *cells);
-    if (!cells) return -1;
-    r->cells = cells;
-    r->cap = c;
-  }
-  char *s = malloc(n + 1);
-  if (!s) return -1;
-  memcpy(s, p, n);
-  s[n] = 0;
-  r->cells[r->n++] = s;
-  return 0;
-}
-
-/* Reads the record at *pos (RFC 4180: quoted cells may hold commas, "" and line breaks; CRLF or LF ends a record).
- * Returns 1 with a record, 0 at the end, -1 when out of memory. *line counts lines. */
-static int csv_next(const char *t, size_t n, size_t *pos, long long *line, rec *r) {
-  rec_clear(r);
-  if (*pos >= n) return 0;
-  r->line = *line + 1;
-  char *cell = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    /* one cell */
-    len = 0;
-    int quoted = *pos < n && t[*pos] == '"', closed = 0;
-    if (quoted) ++*pos;
-    while (*pos < n) {
-      char c = t[*pos];
-      if (quoted && !closed) {
-        if (c == '"') {
-          if (*pos + 1 < n && t[*pos + 1] == '"')
-            ++*pos; /* "" = one quote */
-          else {
-            closed = 1;
-            ++*pos;
-            continue;
-          }
-        } else if (c == '\n')
-          ++*line;
-      } else if (c == ',' || c == '\n' || (c == '\r' && *pos + 1 < n && t[*pos + 1] == '\n')) {
-        break;
-      } else if (quoted && closed) {
-        if (!r->err[0])
-          snprintf(r->err, sizeof r->err, "%s", L("引号后只能是逗号或换行", "a closing quote must be followed by a comma or a line break"));
-        ++*pos;
-        continue;
-      } else if (c == '"' && !r->err[0]) {
-        snprintf(r->err, sizeof r->err, "%s", L("未加引号的单元格中有引号", "a quote inside an unquoted cell"));
-      }
-      if (len + 2 > cap) {
-        char *b = realloc(cell, cap = cap ? cap * 2 : 256);
-        if (!b) {
-          free(cell);
-          return -1;
-        }
-        cell = b;
-      }
-      if (len <= EXPORT_IMPORT_CELL_MAX) cell[len++] = c; /* longer cells are refused below, by length */
-      ++*pos;
-    }
-    if (quoted && !closed && !r->err[0]) snprintf(r->err, sizeof r->err, "%s", L("引号未闭合", "unterminated quote"));
-    if (len > EXPORT_IMPORT_CELL_MAX && !r->err[0])
-      snprintf(r->err, sizeof r->err, L("单元格超过 %d 字节", "a cell exceeds %d bytes"), EXPORT_IMPORT_CELL_MAX);
-    if (rec_add(r, cell ? cell : "", len)) {
-      free(cell);
-      return -1;
-    }
-    if (*pos >= n) break;
-    char c = t[*pos];
-    if (c == ',') {
-      ++*pos;
-      continue;
-    }
-    *pos += c == '\r' ? 2 : 1; /* the record's line break */
-    break;
-  }
-  ++*line;
-  free(cell);
-  return 1;
-}
-
 /* Where a header names a value of the report document. */
 typedef enum { K_TOP, K_BOOL, K_ITEM, K_FACT, K_RANSOM } colkind;
 typedef struct colmap {
@@ -325,7 +227,7 @@ static json_t *boolean(const char *s) {
 }
 
 /* The report document of one CSV record; NULL with (field, msg) set when a cell is not UTF-8. */
-static json_t *doc_of(const rec *r, const colmap *cols, char *field, size_t fn) {
+static json_t *doc_of(const csv_rec *r, const colmap *cols, char *field, size_t fn) {
   json_t *doc = json_object();
   for (size_t i = 0; i < r->n; i++) {
     const char *s = r->cells[i];
@@ -360,12 +262,12 @@ static json_t *doc_of(const rec *r, const colmap *cols, char *field, size_t fn) 
 static int run_csv(imp *m, const char *text, size_t n, cirs_err *e) {
   size_t pos = 0;
   long long line = 0, row = 0;
-  rec r = {0};
+  csv_rec r = {0};
   colmap *cols = NULL;
   size_t ncols = 0;
-  int rc = csv_next(text, n, &pos, &line, &r), bad_header = 0;
+  int rc = csv_next(text, n, &pos, &line, EXPORT_IMPORT_CELL_MAX, &r), bad_header = 0;
   if (rc <= 0) {
-    free(r.cells);
+    csv_rec_free(&r);
     return rc < 0 ? err_set(e, "internal", "", "out of memory")
                   : err_set_msg(e, "missing_field", "file", L("CSV 文件没有表头", "the CSV file has no header row"));
   }
@@ -392,7 +294,7 @@ static int run_csv(imp *m, const char *text, size_t n, cirs_err *e) {
   /* counted first: a file over the limit is refused before any row is graded */
   size_t pos2 = pos;
   long long line2 = line, rows = 0;
-  while (cols && !bad_header && (rc = csv_next(text, n, &pos2, &line2, &r)) > 0) {
+  while (cols && !bad_header && (rc = csv_next(text, n, &pos2, &line2, EXPORT_IMPORT_CELL_MAX, &r)) > 0) {
     int empty = 1;
     for (size_t i = 0; i < r.n; i++)
       empty &= r.cells[i][0] == 0;
@@ -401,7 +303,7 @@ static int run_csv(imp *m, const char *text, size_t n, cirs_err *e) {
       break;
     }
   }
-  while (cols && !bad_header && rc >= 0 && (rc = csv_next(text, n, &pos, &line, &r)) > 0) {
+  while (cols && !bad_header && rc >= 0 && (rc = csv_next(text, n, &pos, &line, EXPORT_IMPORT_CELL_MAX, &r)) > 0) {
     int empty = 1;
     for (size_t i = 0; i < r.n; i++)
       empty &= r.cells[i][0] == 0;
@@ -425,8 +327,7 @@ static int run_csv(imp *m, const char *text, size_t n, cirs_err *e) {
     json_decref(doc);
   }
   if (!cols && !rc) rc = err_set(e, "internal", "", "out of memory");
-  rec_clear(&r);
-  free(r.cells);
+  csv_rec_free(&r);
   free(cols);
   return rc < 0 ? -1 : 0;
 }

@@ -1,5 +1,6 @@
-/* abuse.c — abuse reports by mail become tips: ARF (RFC 5965 multipart/report; report-type=feedback-report) and
- * X-ARF (v0.2 and v3 "PLAIN": a YAML report.txt part; v3 and v4: a JSON report). The tip carries the human text,
+/* abuse.c — abuse reports by mail become tips: ARF (RFC 5965 multipart/report; report-type=feedback-report),
+ * X-ARF (v0.2 and v3 "PLAIN": a YAML report.txt part; v3 and v4: a JSON report), and CSV feeds (a text/csv
+ * attachment with an IP column and a report-type column, as AbuseHub and Shadowserver send). The tip carries the human text,
  * a GB/T 20986-2023 category where the report type maps to one, the observed time, the reporter's address, the
  * reported URL, and every field of the report under "abuse". */
 #include <ctype.h>
@@ -7,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "../common/csv.h"
 #include "../common/timeutil.h"
 #include "intake_int.h"
 
@@ -132,12 +135,108 @@ static void set_str(json_t *o, const char *k, const char *v, size_t max) {
   free(d);
 }
 
+/* The first cell of `row` (an object of column -> value) under one of `names`, or NULL. */
+static const char *column(const json_t *row, const char *const *names) {
+  for (; *names; names++) {
+    const char *v = json_string_value(json_object_get(row, *names));
+    if (v && *v) return v;
+  }
+  return NULL;
+}
+
+static const char *const FEED_IP[] = {"src_ip", "source_ip", "ip", NULL};
+static const char *const FEED_TYPE[] = {"report_type", "type", "category", "infection_type", "infection", "tag", NULL};
+
+/* A CSV abuse feed attached to the mail: {"columns": [...], "rows": N, "fields": [first rows as objects]}, or NULL
+ * when no text/csv attachment has an IP column and a type column in its header. */
+static json_t *csv_feed(const intake_msg *m) {
+  for (size_t a = 0; a < m->natt; a++) {
+    const intake_att *at = &m->att[a];
+    const char *fn = at->filename;
+    size_t fl = fn ? strlen(fn) : 0;
+    if (strcmp(at->content_type, "text/csv") && !(fl > 4 && !strcasecmp(fn + fl - 4, ".csv"))) continue;
+    const char *t = (const char *)at->data;
+    size_t n = at->size, pos = 0;
+    if (n >= 3 && !memcmp(t, "\xEF\xBB\xBF", 3)) pos = 3; /* a BOM */
+    long long line = 0;
+    csv_rec r = {0};
+    if (csv_next(t, n, &pos, &line, INTAKE_HEADER_MAX, &r) <= 0 || r.err[0] || r.n < 2 || r.n > INTAKE_FIELDS_MAX) {
+      csv_rec_free(&r);
+      continue;
+    }
+    json_t *cols = json_array();
+    for (size_t i = 0; i < r.n; i++) {
+      for (char *p = r.cells[i]; *p; p++) *p = (char)tolower((unsigned char)*p);
+      json_t *name = json_string(r.cells[i]);
+      json_array_append_new(cols, name ? name : json_string("")); /* a name that is not UTF-8 matches nothing */
+    }
+    json_t *probe = json_object();
+    size_t i;
+    json_t *c;
+    json_array_foreach(cols, i, c) json_object_set_new(probe, json_string_value(c), json_string("x"));
+    int fits = column(probe, FEED_IP) && column(probe, FEED_TYPE);
+    json_decref(probe);
+    if (!fits) {
+      json_decref(cols);
+      csv_rec_free(&r);
+      continue;
+    }
+    json_t *rows = json_array();
+    long long count = 0;
+    int rc;
+    while ((rc = csv_next(t, n, &pos, &line, INTAKE_HEADER_MAX, &r)) > 0) {
+      if (r.n == 1 && !r.cells[0][0]) continue; /* a blank line */
+      count++;
+      if (json_array_size(rows) >= INTAKE_FEED_ROWS_MAX) continue;
+      json_t *o = json_object();
+      for (size_t k = 0; k < r.n && k < json_array_size(cols); k++) {
+        if (!r.cells[k][0]) continue;
+        intake_utf8_cut(r.cells[k], INTAKE_HEADER_MAX);
+        json_t *v = json_string(r.cells[k]); /* NULL for text that is not UTF-8 */
+        if (v) json_object_set_new(o, json_string_value(json_array_get(cols, k)), v);
+      }
+      json_array_append_new(rows, o);
+    }
+    csv_rec_free(&r);
+    if (rc < 0 || !count) {
+      json_decref(cols);
+      json_decref(rows);
+      continue;
+    }
+    return json_pack("{s:o, s:I, s:o, s:s?}", "columns", cols, "rows", (json_int_t)count, "fields", rows, "file", fn);
+  }
+  return NULL;
+}
+
 json_t *intake_abuse_tip(const intake_msg *m) {
-  if (!m->arf && !m->xarf) return NULL;
+  json_t *feed = m->arf || m->xarf ? NULL : csv_feed(m);
+  if (!m->arf && !m->xarf && !feed) return NULL;
   json_t *abuse = json_object();
   const char *type = NULL, *when = NULL, *url = NULL;
-  char *source = NULL, *reporter = NULL;
-  if (m->arf) {
+  char *source = NULL, *reporter = NULL, when_buf[64] = "";
+  const char *format = m->arf ? "ARF" : m->xarf ? "X-ARF" : "CSV";
+  if (feed) {
+    /* A feed: the first row speaks for the report (its type, source and time); every row kept is under fields. */
+    static const char *const reporters[] = {"reliable_notifier", "reporter", "notifier", "feed", NULL};
+    static const char *const dates[] = {"event_date", "date", NULL}, *const times[] = {"event_time", "time", NULL};
+    static const char *const stamps[] = {"timestamp", "first_seen", "event_datetime", NULL};
+    json_t *first = json_array_get(json_object_get(feed, "fields"), 0);
+    json_object_set_new(abuse, "format", json_string("csv"));
+    json_object_set(abuse, "fields", json_object_get(feed, "fields"));
+    json_object_set(abuse, "columns", json_object_get(feed, "columns"));
+    json_object_set(abuse, "rows", json_object_get(feed, "rows"));
+    if (json_object_get(feed, "file")) json_object_set(abuse, "file", json_object_get(feed, "file"));
+    type = column(first, FEED_TYPE);
+    source = column(first, FEED_IP) ? strdup(column(first, FEED_IP)) : NULL;
+    reporter = column(first, reporters) ? strdup(column(first, reporters)) : NULL;
+    url = column(first, (const char *const[]){"url", "src_url", "http_url", NULL});
+    if (column(first, stamps)) when = column(first, stamps);
+    else if (column(first, dates)) {
+      /* "2015-03-02" and "01:45:59": UTC, as these feeds give it */
+      snprintf(when_buf, sizeof when_buf, "%.20sT%.20sZ", column(first, dates), column(first, times) ? column(first, times) : "00:00:00");
+      when = when_buf;
+    }
+  } else if (m->arf) {
     /* RFC 5965 §3.1-3.2: Feedback-Type, User-Agent, Version; optional Arrival-Date, Source-IP, Reported-Domain,
      * Reported-URI, Original-Mail-From, Original-Rcpt-To, Incidents, ... (Received-Date: an older draft's name). */
     json_object_set_new(abuse, "format", json_string("arf"));
@@ -200,7 +299,7 @@ json_t *intake_abuse_tip(const intake_msg *m) {
   for (size_t i = 0; i < tl; i++)
     if (!isspace((unsigned char)text[i])) blank = 0;
   if (blank || tl < 10) {
-    snprintf(summary, sizeof summary, "%s 滥用报告 / abuse report: %s%s%s%s%s", m->arf ? "ARF" : "X-ARF", type ? type : "unspecified",
+    snprintf(summary, sizeof summary, "%s 滥用报告 / abuse report: %s%s%s%s%s", format, type ? type : "unspecified",
              source ? ", source " : "", source ? source : "", m->subject ? " — " : "", m->subject ? m->subject : "");
     text = summary;
   }
@@ -221,5 +320,6 @@ json_t *intake_abuse_tip(const intake_msg *m) {
   json_object_set_new(tip, "abuse", abuse);
   free(source);
   free(reporter);
+  json_decref(feed);
   return tip;
 }

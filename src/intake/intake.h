@@ -29,7 +29,8 @@
 #define INTAKE_TEXT_MAX (256 * 1024)            /* body text kept (UTF-8 bytes); the rest is cut at a character boundary */
 #define INTAKE_TIP_TEXT_MAX 10000               /* description of a tip (as the API's tips) */
 #define INTAKE_HEADER_MAX 500                   /* subject, sender name and other header values kept */
-#define INTAKE_FIELDS_MAX 100                   /* ARF / X-ARF fields kept per report */
+#define INTAKE_FIELDS_MAX 100                   /* ARF / X-ARF fields kept per report; columns of a CSV feed */
+#define INTAKE_FEED_ROWS_MAX 100                /* rows of a CSV abuse feed kept in the tip (all are counted) */
 #define INTAKE_ADDRESS_MAX 120                  /* longest sender address answered (NOTIFY_ADDRESS_MAX) */
 
 /* What became of one message. */

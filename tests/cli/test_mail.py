@@ -354,6 +354,33 @@ def test_arf_becomes_a_tip_with_its_fields(demo_db):
     assert count(demo_db, "events", "type = 'tip.received'") == 1
 
 
+def test_csv_abuse_feed_becomes_a_tip_with_every_row_counted(demo_db):
+    m = MIMEMultipart()
+    m["From"], m["Subject"], m["Message-ID"] = "feeds@cert.example.org", "[Feed] 2 incidents", "<feed@test>"
+    m.attach(MIMEText("Attached are the drones seen in your network.", "plain"))
+    csv_text = ("\ufeffReport_Type,src_ip,Event_Date,Event_Time,Infection_Type,Note\r\n"
+                "\"Botnet Drone\",198.51.100.7,2026-03-01,10:20:30,Mirai,\"seen, twice\"\r\n"
+                "Botnet Drone,198.51.100.8,2026-03-01,11:00:00,Mirai,\"a \"\"quoted\"\" note\"\r\n")
+    att = MIMEText(csv_text, "csv", "utf-8")
+    att.add_header("Content-Disposition", "attachment", filename="drones.csv")
+    m.attach(att)
+    accepted(demo_db, m.as_bytes(), "tip")
+    tip = json.loads(sql(demo_db, "SELECT content FROM tips"))
+    feed = tip["abuse"]
+    assert feed["format"] == "csv" and feed["rows"] == 2 and feed["file"] == "drones.csv"
+    assert feed["source"] == "198.51.100.7" and feed["type"] == "Botnet Drone"
+    assert feed["fields"][0]["note"] == "seen, twice" and feed["fields"][1]["note"] == 'a "quoted" note'
+    assert tip["observed_at"] == "2026-03-01T18:20:30+08:00"
+    # A CSV attachment without an address and a type column is no feed: the mail stays free text (a draft).
+    m2 = MIMEMultipart()
+    m2["From"], m2["Subject"], m2["Message-ID"] = "someone@example.org", "price list", "<prices@test>"
+    m2.attach(MIMEText("see attached", "plain"))
+    a2 = MIMEText("item,price\r\napple,3\r\n", "csv", "utf-8")
+    a2.add_header("Content-Disposition", "attachment", filename="prices.csv")
+    m2.attach(a2)
+    accepted(demo_db, m2.as_bytes(), "draft")
+
+
 def test_xarf_v4_json_becomes_a_tip(demo_db):
     doc = {"xarf_version": "4.2.0", "report_id": "9ac39cd1", "timestamp": "2026-01-11T09:21:23Z",
            "reporter": {"org": "DDoS Protection Service", "contact": "ddos@ddos-monitor.example", "domain": "ddos-monitor.example"},
@@ -515,7 +542,7 @@ def test_usage_errors(demo_db):
 # ---- third-party fixtures -----------------------------------------------------------------------------------------------
 
 def test_shared_fixture_mails_none_dropped(demo_db, tmp_path):
-    """Every mail under ../shared/fixtures/mail becomes a tip, report or draft, or is quarantined with a reason."""
+    """Every mail under ../shared/fixtures/mail becomes a tip or a report, or is quarantined with a reason (issue 7)."""
     if not FIXTURES.is_dir():
         pytest.skip(f"third-party fixtures not present ({FIXTURES}); CI has them, see ../shared/fixtures/README.md")
     files = sorted(p for p in FIXTURES.rglob("*.eml") if p.is_file())
@@ -528,18 +555,23 @@ def test_shared_fixture_mails_none_dropped(demo_db, tmp_path):
     res = json.loads(p.stdout)
     assert res["total"] == res["processed"] == len(files)
     assert res["duplicates"] == 0 and res["failed"] == 0
-    assert res["tips"] + res["reports"] + res["drafts"] + res["quarantined"] == len(files)  # count in == count out
+    assert res["tips"] + res["reports"] + res["quarantined"] == len(files) and res["drafts"] == 0  # count in == count out
     rows = sql(demo_db, "SELECT status, kind, result_ref, reason_code FROM intake_mails").splitlines()
     assert len(rows) == len(files)
     for r in rows:
         status, kind, ref, reason = r.split("|")
-        assert (status == "accepted" and kind in ("tip", "report", "draft") and ref) or (status == "quarantined" and reason), r
+        assert (status == "accepted" and kind in ("tip", "report") and ref) or (status == "quarantined" and reason), r
     assert len(list((md / "cur").iterdir())) + len(list((md / ".Quarantine" / "new").iterdir())) == len(files)
     assert list((md / "new").iterdir()) == []
     # The ARF feedback loops and the X-ARF reports are tips with their fields.
     arf = [p for p in files if p.parent.name in ("arf-feedback-loop", "blocklistde", "spamexperts")]
     assert res["tips"] >= len(arf) - res["quarantined"]
-    for content in sql(demo_db, "SELECT content FROM tips").splitlines():
-        tip = json.loads(content)
-        assert tip["abuse"]["format"] in ("arf", "x-arf") and tip["abuse"]["fields"] and len(tip["description"]) >= 10
+    tips = [json.loads(c) for c in sql(demo_db, "SELECT content FROM tips").splitlines()]
+    for tip in tips:
+        assert tip["abuse"]["format"] in ("arf", "x-arf", "csv") and tip["abuse"]["fields"] and len(tip["description"]) >= 10
+    # The AbuseHub mail carries its incident as a CSV feed (AbuseHubCsv): a tip with the row's fields.
+    hub = [t for t in tips if t["abuse"]["format"] == "csv"]
+    assert len(hub) == len([p for p in files if p.parent.name == "abusehub"])
+    assert all(t["abuse"]["source"] == "172.16.10.13" and t["abuse"]["type"] == "Shadowserver Botnet Drone" and t["abuse"]["rows"] == 1
+               and t["abuse"]["fields"][0]["infection_type"] == "ZeroAccess" and t["observed_at"].startswith("2015-03-02") for t in hub), hub
     assert cirs("audit", "verify", "--db", demo_db).code == 0
