@@ -1,30 +1,33 @@
 # CIRS — build, run, test. `make help` lists the targets.
 CC      ?= cc
-PKGS    := jansson sqlite3 libsodium libmicrohttpd inih libcurl gmime-3.0 pangocairo
+PKGS    := jansson sqlite3 libpq libsodium libmicrohttpd inih libcurl gmime-3.0 pangocairo
 OPT     ?= -O2 -g
 override CFLAGS += $(OPT) -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wno-format-nonliteral -MMD -MP
 CPPFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 B       ?= build
 
-SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c src/notify/*.c src/clock/*.c src/intake/*.c src/export/*.c src/pdf/*.c)
+SRC      := $(wildcard src/common/*.c src/rules/*.c src/store/*.c src/audit/*.c src/model/*.c src/auth/*.c src/http/*.c src/api/*.c src/cli/*.c src/notify/*.c src/clock/*.c src/intake/*.c src/export/*.c src/pdf/*.c src/web/*.c)
 LIB_OBJ  := $(patsubst %.c,$(B)/%.o,$(SRC)) $(B)/gen/embedded.o
 MAIN_OBJ := $(B)/src/main.o
-EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql)) src/api/openapi-schemas.json
+WEB      := $(sort $(wildcard web/*.html web/*.css web/*.svg web/js/*.js web/i18n/*.json))
+EMBED    := $(sort $(wildcard rules/*.json)) $(sort $(wildcard data/*.json)) $(sort $(wildcard src/store/sql/*.sql)) $(sort $(wildcard src/store/sql/pg/*.sql)) src/api/openapi-schemas.json $(WEB)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 DB      ?= $(B)/demo.db
 
-.PHONY: all deps run test unit blackbox clitest apitest openapi asan clean help
+.PHONY: all deps run test unit blackbox clitest apitest apitest-pg openapi browsertest asan clean help
 all: $(B)/cirs
 
 help:
 	@echo "make            build build/cirs"
 	@echo "make run        install deps, build, create a demo database, serve http://127.0.0.1:8080"
-	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API, crash, OpenAPI lint)"
+	@echo "make test       install deps, build, run every test (unit, assess black-box, CLI, API on SQLite and on PostgreSQL, crash, OpenAPI lint, browser)"
+	@echo "make apitest-pg the API suite on a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh)"
 	@echo "make asan       unit, CLI and API tests under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make bench      the intake benchmark (docs/PERFORMANCE.md)"
 	@echo "make bench-clocks  the deadline scheduler benchmark: 1 M pending deadlines, a 10 000 burst"
+	@echo "make bench-ui   the web UI's inbox and statistics in Chromium with 100 000 incidents"
 	@echo "make clean      remove build output"
 
 deps:
@@ -53,7 +56,17 @@ $(B)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O1 -Wall -Wextra -o $@ $<
 
-$(B)/gen/embedded.c: $(B)/tools/embed $(EMBED)
+# The web UI's text tables: every key in zh-CN and en, every key the sources use present (tools/i18n-check.c).
+$(B)/tools/i18n-check: tools/i18n-check.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O1 -Wall -Wextra $(shell pkg-config --cflags jansson) -o $@ $< $(shell pkg-config --libs jansson)
+
+$(B)/gen/i18n.ok: $(B)/tools/i18n-check $(WEB)
+	@mkdir -p $(dir $@)
+	$(B)/tools/i18n-check web/i18n/zh-CN.json web/i18n/en.json $(filter %.js %.html,$(WEB))
+	@touch $@
+
+$(B)/gen/embedded.c: $(B)/tools/embed $(EMBED) $(B)/gen/i18n.ok
 	@mkdir -p $(dir $@)
 	$(B)/tools/embed $@ $(EMBED)
 
@@ -79,17 +92,31 @@ clitest: $(B)/cirs
 apitest: $(B)/cirs $(B)/cirs-testclock
 	@CIRS_BIN=$(abspath $(B)/cirs) CIRS_TESTCLOCK_BIN=$(abspath $(B)/cirs-testclock) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
 
+# The same API suite on PostgreSQL: a throwaway cluster on 127.0.0.1 in a temporary directory (initdb as the
+# `postgres` user when run as root), one fresh database per server of the suite, stopped and removed afterwards.
+apitest-pg: $(B)/cirs $(B)/cirs-testclock
+	@out=$$(scripts/pg-test-cluster.sh start) || exit 1; dir=$$(echo "$$out" | sed -n 1p); url=$$(echo "$$out" | sed -n 2p); \
+	  echo "apitest-pg: PostgreSQL test cluster $$url ($$dir)"; \
+	  CIRS_TEST_PG=$$url CIRS_BIN=$(abspath $(B)/cirs) CIRS_TESTCLOCK_BIN=$(abspath $(B)/cirs-testclock) \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api; rc=$$?; \
+	  scripts/pg-test-cluster.sh stop "$$dir"; exit $$rc
+
 openapi: $(B)/cirs
 	@tests/openapi/check.sh $(B)/cirs
 
+# The web UI in a real browser: playwright-core (npm, tests/browser/package-lock.json) drives Debian's /usr/bin/chromium
+# against cirs serve (node --test); screenshots in build/screenshots/ui-*.png.
+browsertest: $(B)/cirs
+	@tests/browser/run.sh $(B)/cirs
+
 test: deps
-	@$(MAKE) --no-print-directory all unit blackbox clitest apitest openapi
+	@$(MAKE) --no-print-directory all unit blackbox clitest apitest apitest-pg openapi browsertest
 	@echo "make test: all passed"
 
 asan:
 	@scripts/install-deps.sh >/dev/null
 	@LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) $(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit clitest apitest
+	  LDFLAGS="-fsanitize=address,undefined" all unit clitest apitest apitest-pg
 
 clean:
 	rm -rf build build-asan
@@ -111,3 +138,9 @@ bench-clocks: deps
 	@bench/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@B=$(B) bench/clocks/run.sh $(B)/cirs
+
+# make bench-ui: the web UI's inbox and statistics pages in Chromium with 100 000 incidents (bench/ui/run.sh, under a minute).
+.PHONY: bench-ui
+bench-ui: deps
+	@$(MAKE) --no-print-directory all
+	@bench/ui/run.sh $(B)/cirs

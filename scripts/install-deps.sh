@@ -5,8 +5,8 @@
 #   scripts/install-deps.sh --build  only what `make` needs
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev libcurl4-openssl-dev libgmime-3.0-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk)
-TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-aiosmtpd curl nodejs npm poppler-utils)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev libinih-dev libpq-dev libcurl4-openssl-dev libgmime-3.0-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk)
+TEST_PKGS=(libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-aiosmtpd postgresql curl nodejs npm poppler-utils chromium)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" != "--build" ]; then want+=("${TEST_PKGS[@]}"); fi

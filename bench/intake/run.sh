@@ -17,7 +17,10 @@
 # Knobs (environment): B (build dir, default build), BENCH_DURATION (20 s), BENCH_WARMUP (5 s), BENCH_CONNS (64),
 # BENCH_THREADS (2 wrk threads), BENCH_WORKERS (cirs serve --workers, default 32 = the service default),
 # BENCH_BASE_THREADS (ceiling pool threads, default nproc), BENCH_N (2000 reports), BENCH_SEED, BENCH_KEEP=1 (keep
-# the work directory: databases, server logs, wrk output), BENCH_STRICT=1.
+# the work directory: databases, server logs, wrk output), BENCH_STRICT=1,
+# BENCH_DB: sqlite (default), pg, or both (the service on each, one row each, next to the same ceiling). pg runs a
+# throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh, data directory under $B next to the work directory: a real disk,
+# fsync on, synchronous_commit on) unless BENCH_PG_URL names one (postgresql://USER@HOST:PORT; a database is created).
 set -euo pipefail
 
 GIVEN=""
@@ -66,6 +69,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${PGDIR:-}" ]; then scripts/pg-test-cluster.sh stop "$PGDIR" || true; fi
   if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -97,13 +101,41 @@ stop() { # PID: SIGTERM, wait for the graceful exit
 
 # --- reports, database, tokens ---------------------------------------------------------------------------------------
 /usr/bin/python3 bench/intake/gen_reports.py --rules rules/cn-2025.json --out "$WORK" --n "$N" --seed "$SEED"
-"$CIRS" init --demo --db "$WORK/service.db" >/dev/null 2>&1 || die "cirs init --demo failed"
+BACKENDS=()
+case "${BENCH_DB:-sqlite}" in
+  sqlite) BACKENDS=(sqlite) ;;
+  pg | postgresql) BACKENDS=(pg) ;;
+  both) BACKENDS=(sqlite pg) ;;
+  *) die "BENCH_DB must be sqlite, pg or both" ;;
+esac
+PGDIR=""
+if [[ " ${BACKENDS[*]} " == *" pg "* ]]; then
+  PGURL=${BENCH_PG_URL:-}
+  if [ -z "$PGURL" ]; then
+    out=$(scripts/pg-test-cluster.sh start "" "$ROOT/$B") || die "could not start a PostgreSQL cluster"
+    PGDIR=$(echo "$out" | sed -n 1p)
+    PGURL=$(echo "$out" | sed -n 2p)
+    say "PostgreSQL test cluster $PGURL (data in $PGDIR)"
+  fi
+  PGDB="cirs_bench_$$"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$PGURL/postgres" -c "CREATE DATABASE $PGDB" || die "CREATE DATABASE $PGDB failed"
+fi
+db_of() { if [ "$1" = pg ]; then echo "$PGURL/$PGDB"; else echo "$WORK/service.db"; fi; } # BACKEND
+count_rows() { # DB TABLE
+  case "$1" in postgres*) psql -X -A -t -q -d "$1" -c "SELECT count(*) FROM $2" ;; *) sqlite3 "$1" "SELECT count(*) FROM $2" ;; esac
+}
 TOKENS=""
 declare -A TOK
-for u in "${USERS[@]}"; do
-  TOK[$u]=$("$CIRS" token create --db "$WORK/service.db" --user "$u" 2>/dev/null) || die "cirs token create --user $u failed"
-  TOKENS+="$u=${TOK[$u]},"
-done
+new_db() { # BACKEND: the demo database and one token per demo operator
+  local db
+  db=$(db_of "$1")
+  "$CIRS" init --demo --db "$db" >/dev/null 2>&1 || die "cirs init --demo --db $db failed"
+  TOKENS=""
+  for u in "${USERS[@]}"; do
+    TOK[$u]=$("$CIRS" token create --db "$db" --user "$u" 2>/dev/null) || die "cirs token create --user $u failed"
+    TOKENS+="$u=${TOK[$u]},"
+  done
+}
 
 run_wrk() { # URL SECONDS OUTFILE
   BENCH_BODIES="$WORK/bodies.tsv" BENCH_TOKENS="$TOKENS" \
@@ -114,8 +146,8 @@ run_wrk() { # URL SECONDS OUTFILE
 # The row count once the warm-up's last requests (still in the server when wrk stops) have committed.
 settled() { # DB TABLE
   local a b
-  a=$(sqlite3 "$1" "SELECT count(*) FROM $2")
-  while sleep 0.3; b=$(sqlite3 "$1" "SELECT count(*) FROM $2"); [ "$a" != "$b" ]; do a=$b; done
+  a=$(count_rows "$1" "$2")
+  while sleep 0.3; b=$(count_rows "$1" "$2"); [ "$a" != "$b" ]; do a=$b; done
   echo "$b"
 }
 field() { sed -n "s/^RESULT.* $2=\([^ ]*\).*/\1/p" "$1"; } # FILE NAME
@@ -133,12 +165,17 @@ run_wrk "http://127.0.0.1:$BPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-baseli
 stop "$BPID"
 B_AFTER=$(sqlite3 "$WORK/baseline.db" "SELECT count(*) FROM reports")
 
-# --- the service ---------------------------------------------------------------------------------------------------
+# --- the service, on each backend ------------------------------------------------------------------------------------
+declare -A S_BEFORE S_AFTER AUDIT
+run_service() { # BACKEND: wrk output in $WORK/wrk-service-BACKEND.txt, metrics, log
+local be=$1 db
+db=$(db_of "$be")
+new_db "$be"
 SPORT=$(free_port)
-"$CIRS" serve --db "$WORK/service.db" --listen "127.0.0.1:$SPORT" --workers "$WORKERS" 2>"$WORK/service.log" &
+"$CIRS" serve --db "$db" --listen "127.0.0.1:$SPORT" --workers "$WORKERS" 2>"$WORK/service-$be.log" &
 PIDS+=($!)
 SPID=$!
-wait_up "$SPORT" "$SPID" "$WORK/service.log"
+wait_up "$SPORT" "$SPID" "$WORK/service-$be.log"
 # The sample: every grade, every family, every operator, tiers, ransom, smallest and largest body, a few at random.
 checked=0
 while IFS=$'\t' read -r line user grade bytes why; do
@@ -155,16 +192,18 @@ while IFS=$'\t' read -r line user grade bytes why; do
   checked=$((checked + 1))
 done <"$WORK/sample.tsv"
 say "sample: $checked generated reports posted with curl, each 201 with the expected grade"
-say "service: warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections (--workers $WORKERS)"
-run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-service-warmup.txt"
-S_BEFORE=$(settled "$WORK/service.db" incidents)
-metric() { awk -v m="$2" '$1 == m {print $2}' "$1"; } # FILE NAME (empty when the service has no such metric)
-curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-before.txt" || true
-run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-service.txt"
-curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-after.txt" || true
+say "service ($be): warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections (--workers $WORKERS)"
+run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-service-warmup-$be.txt"
+S_BEFORE[$be]=$(settled "$db" incidents)
+curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-before-$be.txt" || true
+run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-service-$be.txt"
+curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-after-$be.txt" || true
 stop "$SPID"
-S_AFTER=$(sqlite3 "$WORK/service.db" "SELECT count(*) FROM incidents")
-"$CIRS" audit verify --db "$WORK/service.db" >"$WORK/audit.txt" 2>&1 && AUDIT=passed || AUDIT="FAILED ($(head -c 200 "$WORK/audit.txt"))"
+S_AFTER[$be]=$(count_rows "$db" incidents)
+if "$CIRS" audit verify --db "$db" >"$WORK/audit-$be.txt" 2>&1; then AUDIT[$be]=passed; else AUDIT[$be]="FAILED ($(head -c 200 "$WORK/audit-$be.txt"))"; fi
+}
+metric() { awk -v m="$2" '$1 == m {print $2}' "$1"; } # FILE NAME (empty when the service has no such metric)
+for be in "${BACKENDS[@]}"; do run_service "$be"; done
 
 # --- report ----------------------------------------------------------------------------------------------------------
 printf '\nCIRS intake benchmark  %s\n' "$(date '+%Y-%m-%d %H:%M %Z')"
@@ -184,41 +223,54 @@ row() { # LABEL FILE
     "$(field "$2" max_ms)" "$(field "$2" non2xx)" "$e"
 }
 row "ceiling (bench/baseline.c)" "$WORK/wrk-baseline.txt"
-row "cirs serve --workers $WORKERS" "$WORK/wrk-service.txt"
+for be in "${BACKENDS[@]}"; do
+  label="cirs serve --workers $WORKERS"
+  if [ "${#BACKENDS[@]}" -gt 1 ] || [ "$be" != sqlite ]; then label+=" ($be)"; fi
+  row "$label" "$WORK/wrk-service-$be.txt"
+done
 
 B_OK=$(field "$WORK/wrk-baseline.txt" ok)
-S_OK=$(field "$WORK/wrk-service.txt" ok)
-RATIO=$(awk -v s="$(field "$WORK/wrk-service.txt" ack_per_s)" -v b="$(field "$WORK/wrk-baseline.txt" ack_per_s)" \
-  'BEGIN{printf "%.1f", (b > 0 ? 100 * s / b : 0)}')
-P99=$(field "$WORK/wrk-service.txt" p99_ms)
-GOAL=$(awk -v r="$RATIO" -v p="$P99" 'BEGIN{print (r >= 50 && p <= 20) ? "met" : "NOT met"}')
-printf '\nservice / ceiling: %s %%   goal (>= 50 %% with p99 <= 20 ms): %s\n' "$RATIO" "$GOAL"
-printf 'ceiling: %s\n' "$(grep 'stopped:' "$WORK/baseline.log" | sed 's/^baseline: stopped: //')"
-C0=$(metric "$WORK/metrics-before.txt" cirs_db_commits_total)
-C1=$(metric "$WORK/metrics-after.txt" cirs_db_commits_total)
-if [ -n "$C0" ] && [ -n "$C1" ]; then
-  J=$(($(metric "$WORK/metrics-after.txt" cirs_db_batch_size_sum) - $(metric "$WORK/metrics-before.txt" cirs_db_batch_size_sum)))
-  printf 'service (/metrics, measured run): %s commits, %s write jobs, mean batch %s\n' $((C1 - C0)) "$J" \
-    "$(awk -v j="$J" -v c=$((C1 - C0)) 'BEGIN{printf "%.1f", (c > 0 ? j / c : 0)}')"
-fi
-printf 'durability: ceiling %s rows written during the run >= %s acknowledged; service %s incidents written during the run >= %s acknowledged; audit verify %s\n' \
-  $((B_AFTER - B_BEFORE)) "$B_OK" $((S_AFTER - S_BEFORE)) "$S_OK" "$AUDIT"
-for f in baseline service; do
+printf '\nceiling: %s\n' "$(grep 'stopped:' "$WORK/baseline.log" | sed 's/^baseline: stopped: //')"
+GOAL=met
+for be in "${BACKENDS[@]}"; do
+  S_OK=$(field "$WORK/wrk-service-$be.txt" ok)
+  RATIO=$(awk -v s="$(field "$WORK/wrk-service-$be.txt" ack_per_s)" -v b="$(field "$WORK/wrk-baseline.txt" ack_per_s)" \
+    'BEGIN{printf "%.1f", (b > 0 ? 100 * s / b : 0)}')
+  P99=$(field "$WORK/wrk-service-$be.txt" p99_ms)
+  G=$(awk -v r="$RATIO" -v p="$P99" 'BEGIN{print (r >= 50 && p <= 20) ? "met" : "NOT met"}')
+  [ "$G" = met ] || GOAL="NOT met"
+  printf 'service (%s) / ceiling: %s %%   goal (>= 50 %% with p99 <= 20 ms): %s\n' "$be" "$RATIO" "$G"
+  C0=$(metric "$WORK/metrics-before-$be.txt" cirs_db_commits_total)
+  C1=$(metric "$WORK/metrics-after-$be.txt" cirs_db_commits_total)
+  if [ -n "$C0" ] && [ -n "$C1" ]; then
+    J=$(($(metric "$WORK/metrics-after-$be.txt" cirs_db_batch_size_sum) - $(metric "$WORK/metrics-before-$be.txt" cirs_db_batch_size_sum)))
+    printf 'service (%s, /metrics, measured run): %s commits, %s write jobs, mean batch %s\n' "$be" $((C1 - C0)) "$J" \
+      "$(awk -v j="$J" -v c=$((C1 - C0)) 'BEGIN{printf "%.1f", (c > 0 ? j / c : 0)}')"
+  fi
+  printf 'durability (%s): service %s incidents written during the run >= %s acknowledged; audit verify %s\n' \
+    "$be" $((S_AFTER[$be] - S_BEFORE[$be])) "$S_OK" "${AUDIT[$be]}"
+done
+printf 'durability: ceiling %s rows written during the run >= %s acknowledged\n' $((B_AFTER - B_BEFORE)) "$B_OK"
+for f in baseline "${BACKENDS[@]/#/service-}"; do
   codes=$(field "$WORK/wrk-$f.txt" codes)
   if [ "$codes" != "-" ]; then
     printf '%s non-2xx by status: %s; first bodies:\n' "$f" "$codes"
     grep '^ERRBODY ' "$WORK/wrk-$f.txt" | sed 's/^ERRBODY /  /'
   fi
 done
-SLOG=$(grep -c 'level=error' "$WORK/service.log" || true)
-if [ "$SLOG" -gt 0 ]; then
-  printf 'service log: %s error lines, first ones:\n' "$SLOG"
-  grep 'level=error' "$WORK/service.log" | head -5 | sed 's/^/  /'
-fi
+for be in "${BACKENDS[@]}"; do
+  SLOG=$(grep -c 'level=error' "$WORK/service-$be.log" || true)
+  if [ "$SLOG" -gt 0 ]; then
+    printf 'service (%s) log: %s error lines, first ones:\n' "$be" "$SLOG"
+    grep 'level=error' "$WORK/service-$be.log" | head -5 | sed 's/^/  /'
+  fi
+done
 printf 'whole run: %ss\n' $(($(date +%s) - T0))
 
 [ $((B_AFTER - B_BEFORE)) -ge "$B_OK" ] || die "ceiling: fewer rows on disk than acknowledged"
-[ $((S_AFTER - S_BEFORE)) -ge "$S_OK" ] || die "service: fewer incidents on disk than acknowledged"
-[ "$AUDIT" = passed ] || die "audit verify failed"
+for be in "${BACKENDS[@]}"; do
+  [ $((S_AFTER[$be] - S_BEFORE[$be])) -ge "$(field "$WORK/wrk-service-$be.txt" ok)" ] || die "service ($be): fewer incidents on disk than acknowledged"
+  [ "${AUDIT[$be]}" = passed ] || die "audit verify failed ($be)"
+done
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$GOAL" != met ]; then exit 3; fi
 exit 0

@@ -20,9 +20,11 @@
 #include "../store/writer.h"
 #include "../notify/notify.h"
 #include "../notify/deliver.h"
+#include "../clock/lease.h"
 #include "../clock/sched.h"
 #include "../pdf/pdf.h"
 #include "../export/export.h"
+#include "../web/web.h"
 #include "guard.h"
 
 #define MAX_CONNS 256
@@ -368,6 +370,16 @@ static int h_assess(hctx *h) {
   json_t *out = NULL;
   cirs_err e = {0};
   rules_opts o = {RULES_NO_TIME};
+  const char *org = pstr(h->c, "organisation");
+  if (org && !json_object_get(h->body, "operator")) {
+    /* An operator's preview (the web wizard): the profile of its own organisation, as filing will use. */
+    json_t *p = NULL;
+    if (store_org_get(h->st, org, &p, &e)) return api_error(h->rs, &e);
+    json_object_set_new(h->body, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(p, "kinds"), "province", json_object_get(p, "province"),
+                                                       "sector", json_object_get(p, "sector"), "department", json_object_get(p, "department"), "regimes",
+                                                       json_object_get(p, "regimes")));
+    json_decref(p);
+  }
   return rules_assess(h->ctx->rules, h->body, &o, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 200, out);
 }
 
@@ -953,6 +965,104 @@ static int h_compliance(hctx *h) {
   return ok(h->rs, 200, out);
 }
 
+/* Statistics for the web UI's charts: the incidents of GET /incidents' scope, by grade, category, province and month, the
+ * obligations' on-time rates by kind and the time from awareness to the first report; drills only with drills=true. */
+static json_t *stat_add(json_t *obj, const char *name) {
+  json_t *a = json_object_get(obj, name);
+  if (!a) json_object_set_new(obj, name, a = json_array());
+  return a;
+}
+
+static int by_count_desc(const void *a, const void *b) {
+  json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "count")), y = json_integer_value(json_object_get(*(json_t *const *)b, "count"));
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int by_key(const void *a, const void *b) {
+  return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "key")), json_string_value(json_object_get(*(json_t *const *)b, "key")));
+}
+
+static void sort_rows(json_t *arr, int (*cmp)(const void *, const void *)) {
+  size_t n = json_array_size(arr);
+  if (n < 2) return;
+  json_t **v = malloc(n * sizeof *v);
+  for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
+  qsort(v, n, sizeof *v, cmp);
+  json_array_clear(arr);
+  for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);
+  free(v);
+}
+
+static int h_statistics(hctx *h) {
+  int drills;
+  store_filter f = {.scope = scope_of(h->c), .now_ms = time_now_ms()};
+  if (query_time(h->rq, h->rs, "from", &f.from_ms) || query_time(h->rq, h->rs, "to", &f.to_ms) || query_bool(h->rq, h->rs, "drills", &drills)) return -1;
+  f.drill = drills ? 0 : 1;
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_statistics(h->st, &f, &rows, &e)) return api_error(h->rs, &e);
+  static const char *const buckets[] = {"<1h", "1-2h", "2-4h", "4-24h", ">24h"};
+  json_t *out = json_pack("{s:i, s:b, s:o, s:o, s:[], s:[], s:[], s:[], s:{}, s:{s:i, s:n, s:[]}}", "total", 0, "drills_included", drills, "from",
+                          f.from_ms ? json_string(http_query(h->rq, "from")) : json_null(), "to", f.to_ms ? json_string(http_query(h->rq, "to")) : json_null(),
+                          "by_grade", "by_category", "by_province", "by_month", "obligations", "time_to_report", "count", 0, "mean_ms", "buckets");
+  json_t *obls = json_object_get(out, "obligations"), *ttr = json_object_get(out, "time_to_report");
+  json_t *bk = json_object_get(ttr, "buckets");
+  for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++) json_array_append_new(bk, json_pack("{s:s, s:i}", "key", buckets[i], "count", 0));
+  json_int_t ttr_n = 0;
+  double ttr_sum = 0;
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) {
+    const char *dim = json_string_value(json_object_get(r, "dim")), *key = json_string_value(json_object_get(r, "key"));
+    json_int_t n = json_integer_value(json_object_get(r, "n"));
+    if (!dim || !key) continue;
+    if (!strcmp(dim, "total")) json_object_set_new(out, "total", json_integer(n));
+    else if (!strcmp(dim, "grade") || !strcmp(dim, "category") || !strcmp(dim, "province") || !strcmp(dim, "month")) {
+      char name[24];
+      snprintf(name, sizeof name, "by_%s", dim);
+      json_array_append_new(stat_add(out, name), json_pack("{s:s, s:I}", "key", key, "count", n));
+    } else if (!strncmp(dim, "obligation:", 11)) {
+      json_t *k = json_object_get(obls, dim + 11);
+      if (!k) json_object_set_new(obls, dim + 11, k = json_pack("{s:i, s:i, s:i, s:i, s:i}", "pending", 0, "met", 0, "late", 0, "overdue", 0, "waived", 0));
+      json_object_set_new(k, key, json_integer(n));
+    } else if (!strcmp(dim, "time_to_report")) {
+      for (size_t b = 0; b < sizeof buckets / sizeof buckets[0]; b++)
+        if (!strcmp(buckets[b], key)) json_object_set_new(json_array_get(bk, b), "count", json_integer(n));
+      ttr_n += n;
+      ttr_sum += json_number_value(json_object_get(r, "sum_ms"));
+    }
+  }
+  json_decref(rows);
+  const char *k;
+  json_t *v;
+  json_object_foreach(obls, k, v) {
+    json_int_t met = json_integer_value(json_object_get(v, "met")), due = met + json_integer_value(json_object_get(v, "late")) + json_integer_value(json_object_get(v, "overdue"));
+    json_object_set_new(v, "on_time_rate", due ? json_real((double)met / (double)due) : json_null());
+  }
+  json_object_set_new(ttr, "count", json_integer(ttr_n));
+  if (ttr_n) json_object_set_new(ttr, "mean_ms", json_integer((json_int_t)(ttr_sum / (double)ttr_n)));
+  static const char *const grades[] = {"特别重大", "重大", "较大", "一般"};
+  json_t *bg = json_object_get(out, "by_grade"), *sorted = json_array();
+  for (size_t g = 0; g < 4; g++)
+    json_array_foreach(bg, i, r) if (!strcmp(json_string_value(json_object_get(r, "key")), grades[g])) json_array_append(sorted, r);
+  json_object_set_new(out, "by_grade", sorted);
+  sort_rows(json_object_get(out, "by_category"), by_count_desc);
+  sort_rows(json_object_get(out, "by_province"), by_count_desc);
+  sort_rows(json_object_get(out, "by_month"), by_key);
+  return ok(h->rs, 200, out);
+}
+
+/* The inbox: what needs the caller now (store_inbox), sorted by time left. */
+static int h_inbox(hctx *h) {
+  long long limit;
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, 100, &limit)) return -1;
+  store_inbox_q q = {scope_of(h->c), pint(h->c, "authority_id"), time_now_ms(), (int)limit};
+  json_t *rows;
+  cirs_err e = {0};
+  if (store_inbox(h->st, &q, &rows, &e)) return api_error(h->rs, &e);
+  return ok(h->rs, 200, json_pack("{s:o, s:I}", "items", rows, "now_ms", (json_int_t)q.now_ms));
+}
+
 /* Exports (src/export/): the caller's incidents — the scope of GET /incidents — as CSV, JSON, STIX 2.1 or MISP, built in
  * memory up to EXPORT_HTTP_MAX_INCIDENTS / EXPORT_HTTP_MAX_BYTES (413 beyond: narrow the period, or `cirs export` streams). */
 typedef struct export_buf {
@@ -1075,6 +1185,11 @@ static const route routes[] = {
     {"GET", "/api/v1/webhooks", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_list, "回调地址列表", "webhooks", "notifications", NULL, "Page", 0, 200, NULL, NULL},
     {"DELETE", "/api/v1/webhooks/{id}", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_delete, "停用回调地址", "disable a webhook", "notifications", NULL, "Marked", 1, 200, NULL, NULL},
     {"GET", "/api/v1/compliance", 1, {READERS, "auditor", "system_admin"}, h_compliance, "合规台账：按时率、迟报与超时清单、平均报告用时、后续报告调高的数值", "compliance ledger: on-time rate, late and overdue lists, mean time to report, facts raised by later versions", "obligations", NULL, "Compliance", 0, 200, "organisation,authority,subtree,from,to,drills", NULL},
+    {"GET", "/api/v1/statistics", 1, {READERS}, h_statistics, "统计：按类别、级别、省份、月份的事件数，各类义务的按时率，报告用时（默认不含演练）",
+     "statistics: incidents by category, grade, province and month, on-time rates by obligation kind, time to report (drills excluded unless asked)",
+     "incidents", NULL, "Statistics", 0, 200, "from,to,drills", NULL},
+    {"GET", "/api/v1/inbox", 1, {READERS}, h_inbox, "待办：待接收的事件与按剩余时间排序的时限", "inbox: incidents awaiting receipt, then by time left on the caller's clocks",
+     "incidents", NULL, "Inbox", 0, 200, "limit", NULL},
     {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident", NULL},
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
@@ -1127,9 +1242,13 @@ static int h_metrics(hctx *h) {
                           "cirs_clock_firing_lag_seconds_bucket{le=\"+Inf\"} %llu\ncirs_clock_firing_lag_seconds_sum %.3f\ncirs_clock_firing_lag_seconds_count %llu\n"
                           "# HELP cirs_notify_deliveries_total Outbox delivery attempts by result.\n# TYPE cirs_notify_deliveries_total counter\n"
                           "cirs_notify_deliveries_total{result=\"delivered\"} %llu\ncirs_notify_deliveries_total{result=\"retry\"} %llu\n"
-                          "cirs_notify_deliveries_total{result=\"dead\"} %llu\n",
+                          "cirs_notify_deliveries_total{result=\"dead\"} %llu\n"
+                          "# HELP cirs_leader 1 while this instance runs the scheduler and the deliverer (several instances on one PostgreSQL: exactly one).\n"
+                          "# TYPE cirs_leader gauge\ncirs_leader %d\n"
+                          "# HELP cirs_leader_changes_total Times this instance took or lost the lead.\n# TYPE cirs_leader_changes_total counter\n"
+                          "cirs_leader_changes_total %ld\n",
                           (unsigned long long)ss.lag_count, ss.lag_sum_s, (unsigned long long)ss.lag_count, (unsigned long long)ds.sent,
-                          (unsigned long long)ds.failed, (unsigned long long)ds.dead);
+                          (unsigned long long)ds.failed, (unsigned long long)ds.dead, lease_is_leader(), lease_changes());
   json_t *counts = NULL;
   cirs_err e = {0};
   if (!store_obligation_counts(h->st, &counts, &e)) {
@@ -1372,6 +1491,7 @@ static int dispatch(const api_ctx *ctx, const http_request *rq, http_response *r
 }
 
 void api_handle(void *app, const http_request *rq, http_response *rs) {
+  if (web_handle(rq, rs)) return; /* the web UI's embedded files (src/web/) */
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int ri = -1;
@@ -1402,10 +1522,9 @@ static int receipt_on_delivery(store *st, const json_t *row, cirs_err *e) {
   return 0;
 }
 
-int api_start(const api_ctx *ctx, cirs_err *e) {
-  start_ctx = ctx;
-  pthread_once(&start_once, start_writer);
-  if (!started) return err_set(e, "internal", "", "the writer did not start");
+/* The leader's part (src/clock/lease.c): the scheduler and the deliverer. */
+static int lead_start(void *arg, cirs_err *e) {
+  const api_ctx *ctx = arg;
   if (sched_start(ctx->db_path, ctx->reminders, e)) return -1;
   deliver_config dc = ctx->deliver;
   dc.on_delivered = receipt_on_delivery;
@@ -1416,9 +1535,21 @@ int api_start(const api_ctx *ctx, cirs_err *e) {
   return 0;
 }
 
-void api_shutdown(void) {
+static void lead_stop(void *arg) {
+  (void)arg;
   sched_stop();
   deliver_stop();
+}
+
+int api_start(const api_ctx *ctx, cirs_err *e) {
+  start_ctx = ctx;
+  pthread_once(&start_once, start_writer);
+  if (!started) return err_set(e, "internal", "", "the writer did not start");
+  return lease_start(ctx->db_path, lead_start, lead_stop, (void *)ctx, e);
+}
+
+void api_shutdown(void) {
+  lease_stop();
   writer_stop();
   pthread_mutex_lock(&stores_lock);
   for (int i = 0; i < nstores; i++) store_close(all_stores[i]);

@@ -38,6 +38,7 @@ int cmd_assess(int argc, char **argv);
 int cmd_rules_check(int argc, char **argv);
 int cmd_rules_list(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_report_submit(int argc, char **argv);
 int cmd_incident_list(int argc, char **argv);
 int cmd_incident_show(int argc, char **argv);

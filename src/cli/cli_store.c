@@ -105,10 +105,11 @@ static int open_db(const char *db, int create, store **st) {
 int cmd_init(int argc, char **argv) {
   static const int allowed[] = {O_DB, O_DEMO, O_PASSWORD, 0};
   dbopts o;
-  PARSE("init --db PATH [--demo] [--demo-password PW]", "创建新的 SQLite 数据库并建立最新表结构；--demo 加入演示数据（国家机构、31 个省级网信办、关键信息基础设施保护工作部门、运营者、每个角色一名用户）。",
-        "Create a new SQLite database with the newest schema; --demo adds demo data (national bodies, the 31 provincial CACs, CII protection departments, operators, one user per role).",
-        "  --db PATH             数据库文件（必须尚不存在）\n  --demo                加入演示数据\n  --demo-password PW    演示用户的密码（默认 cirs-demo，或 $CIRS_DEMO_PASSWORD）\n",
-        "  --db PATH             database file (must not exist yet)\n  --demo                add demo data\n  --demo-password PW    password of the demo users (default cirs-demo, or $CIRS_DEMO_PASSWORD)\n");
+  PARSE("init --db PATH|URL [--demo] [--demo-password PW]",
+        "创建新的 SQLite 数据库（或在空的 PostgreSQL 数据库 postgresql://… 中）建立最新表结构；--demo 加入演示数据（国家机构、31 个省级网信办、关键信息基础设施保护工作部门、运营者、每个角色一名用户）。",
+        "Create a new SQLite database (or, in an empty PostgreSQL database postgresql://..., the tables) with the newest schema; --demo adds demo data (national bodies, the 31 provincial CACs, CII protection departments, operators, one user per role).",
+        "  --db PATH|URL         数据库文件（必须尚不存在）或 PostgreSQL 连接 URL（数据库须已创建且为空）\n  --demo                加入演示数据\n  --demo-password PW    演示用户的密码（默认 cirs-demo，或 $CIRS_DEMO_PASSWORD）\n",
+        "  --db PATH|URL         database file (must not exist yet) or PostgreSQL URL (the database must exist and be empty)\n  --demo                add demo data\n  --demo-password PW    password of the demo users (default cirs-demo, or $CIRS_DEMO_PASSWORD)\n");
   store *st;
   int rc = open_db(o.db, 1, &st);
   if (rc) return rc;
@@ -129,6 +130,21 @@ int cmd_init(int argc, char **argv) {
   }
   store_close(st);
   return rc;
+}
+
+int cmd_migrate(int argc, char **argv) {
+  static const int allowed[] = {O_DB, 0};
+  dbopts o;
+  PARSE("migrate --db PATH|URL", "把数据库升级到本版本的最新表结构（SQLite 或 PostgreSQL；每个迁移一个事务，多个实例同时启动时只执行一次）。服务启动时也会自动升级；滚动升级前可先单独运行本命令。",
+        "Upgrade the database to this build's newest schema (SQLite or PostgreSQL; one transaction per migration, run once even when several "
+        "instances start together). `cirs serve` upgrades at start as well; run this first for a rolling upgrade.",
+        "  --db PATH|URL         数据库文件或 PostgreSQL 连接 URL\n", "  --db PATH|URL         database file or PostgreSQL URL\n");
+  store *st;
+  int rc = open_db(o.db, 0, &st);
+  if (rc) return rc;
+  printf(L("数据库 %s（%s）的表结构版本为 %d（最新）\n", "database %s (%s) is at schema version %d (the newest)\n"), o.db, store_backend(st), store_schema_version(st));
+  store_close(st);
+  return EXIT_OK;
 }
 
 static void print_obligation(const json_t *ob) {

@@ -135,6 +135,8 @@ static void on_obligation(int64_t id, int64_t due_ms, const char *max) {
   pthread_mutex_unlock(&S.mu);
 }
 
+void sched_add(int64_t id, int64_t due_ms, const char *max) { on_obligation(id, due_ms, max); }
+
 static void on_load(void *ctx, int64_t id, int64_t due_ms, const char *max) {
   (void)ctx;
   add_locked(id, due_ms, window_start(due_ms, max));

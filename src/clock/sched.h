@@ -25,6 +25,9 @@ int sched_parse_steps(const char *text, double pct[SCHED_STEPS_MAX], int64_t bef
 /* Loads the deadlines with its own connection to `db_path` and starts the thread (the writer must be running). */
 int sched_start(const char *db_path, const char *reminders, cirs_err *e);
 void sched_stop(void);
+/* A pending deadline committed elsewhere (another instance on the same database: src/clock/lease.c); max is the
+ * obligation's window or NULL. Ignored while the scheduler is not running. A deadline held twice fires once. */
+void sched_add(int64_t id, int64_t due_ms, const char *max);
 
 #define SCHED_LAG_NBUCKETS 12 /* firing-lag histogram bounds, ms */
 #define SCHED_LAG_BUCKETS {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000}

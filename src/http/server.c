@@ -76,7 +76,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const http_reques
     if (rs->content_type) MHD_add_response_header(r, "Content-Type", rs->content_type);
   }
   MHD_add_response_header(r, "X-Request-Id", rq->req_id);
-  MHD_add_response_header(r, "Cache-Control", "no-store");
+  MHD_add_response_header(r, "Cache-Control", rs->cache_control ? rs->cache_control : "no-store");
+  for (const char *const *h = rs->headers; h && h[0] && h[1]; h += 2) MHD_add_response_header(r, h[0], h[1]);
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
   if (rs->cookie[0]) MHD_add_response_header(r, "Set-Cookie", rs->cookie);
   if (rs->disposition[0]) MHD_add_response_header(r, "Content-Disposition", rs->disposition);

@@ -35,6 +35,8 @@ struct http_response {
   int raw_owned;               /* raw was malloc'ed: the server frees it */
   int replayed;                /* the answer is a stored one (Idempotency-Key) */
   int retry_after;             /* seconds, sent as Retry-After when > 0 (429, 503) */
+  const char *cache_control;   /* Cache-Control value instead of "no-store" (static), or NULL */
+  const char *const *headers;  /* more response headers: name, value, ..., NULL (static; the web UI's security headers) */
   /* A handler that must wait (for the writer's commit) sets `later` instead of answering: the server parks the
    * connection without holding its pool thread; the work's end calls http_wake(rq->wake) from any thread, and
    * the server then calls later(later_arg, rs) on a pool thread to fill in the answer. The request (rq and its

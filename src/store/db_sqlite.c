@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../audit/chain.h"
@@ -183,7 +184,7 @@ static int sq_schema_version(store *st) {
 static int migrate(store *st, cirs_err *e) {
   int have = sq_schema_version(st);
   for (const embedded_file *f = embedded_files; f->name; f++) {
-    if (strncmp(f->name, "src/store/sql/", 14)) continue;
+    if (strncmp(f->name, "src/store/sql/", 14) || strchr(f->name + 14, '/')) continue; /* sql/pg/: the PostgreSQL driver's */
     int v = atoi(f->name + 14);
     if (v <= have) continue;
     if (exec(st, "BEGIN IMMEDIATE", e)) return -1;
@@ -656,6 +657,219 @@ static int sq_obligation_list(store *st, const store_filter *f, json_t **out, ci
   bind_named_int(s, ":drill", f->drill);
   bind_named_int(s, ":limit", f->limit);
   bind_scope(s, &f->scope);
+  return rows_json(st, s, out, e);
+}
+
+/* --- statistics and the inbox (the web UI's pages) --------------------------------------------------------------- */
+
+/* The selection of store_statistics: incidents i (with organisations o) by period, drill and scope. */
+#define STATS_WHERE                                                                                                       \
+  " WHERE (:from IS NULL OR i.aware_ms >= :from) AND (:to IS NULL OR i.aware_ms < :to) AND (:drill = 0 OR i.drill = :drill - 1)" \
+  " AND " SCOPE_SQL
+
+static void stats_bind(sqlite3_stmt *s, const store_filter *f) {
+  if (f->from_ms != MODEL_NO_TIME && f->from_ms) bind_named_int(s, ":from", f->from_ms);
+  if (f->to_ms != MODEL_NO_TIME && f->to_ms) bind_named_int(s, ":to", f->to_ms);
+  bind_named_int(s, ":drill", f->drill);
+  bind_named_int(s, ":now", f->now_ms);
+  bind_scope(s, &f->scope);
+}
+
+/* Counters of store_statistics: one per dimension and key (a few hundred at most), found by hash. */
+#define STATS_KEYS_MAX 2048 /* a power of two */
+typedef struct stats_acc {
+  struct {
+    char dim[40], key[40];
+    int64_t n;
+    double ms;
+    int used;
+  } c[STATS_KEYS_MAX];
+  int n;
+} stats_acc;
+
+static void stats_count(stats_acc *a, const char *dim, const char *key, int64_t n, double ms) {
+  if (!key) key = "";
+  uint32_t hsh = 2166136261u;
+  for (const char *p = dim; *p; p++) hsh = (hsh ^ (unsigned char)*p) * 16777619u;
+  for (const char *p = key; *p; p++) hsh = (hsh ^ (unsigned char)*p) * 16777619u;
+  for (uint32_t probe = 0; probe < STATS_KEYS_MAX; probe++) {
+    uint32_t i = (hsh + probe) & (STATS_KEYS_MAX - 1);
+    if (!a->c[i].used) {
+      if (a->n >= STATS_KEYS_MAX / 2) return; /* more distinct keys than any taxonomy has: not counted */
+      a->c[i].used = 1;
+      snprintf(a->c[i].dim, sizeof a->c[i].dim, "%s", dim);
+      snprintf(a->c[i].key, sizeof a->c[i].key, "%s", key);
+      a->n++;
+    } else if (strcmp(a->c[i].key, key) || strcmp(a->c[i].dim, dim)) {
+      continue;
+    }
+    a->c[i].n += n;
+    a->c[i].ms += ms;
+    return;
+  }
+}
+
+/* Two passes, counted here (cheaper than one sort per dimension in SQL): the selected incidents, then their
+ * obligations. */
+static int sq_statistics(store *st, const store_filter *f, json_t **out, cirs_err *e) {
+  static const char *const buckets[] = {"<1h", "1-2h", "2-4h", "4-24h", ">24h"};
+  static const int64_t bounds[] = {3600000, 7200000, 14400000, 86400000};
+  sqlite3_stmt *s;
+  if (prep(st,
+           "SELECT i.category, i.grade, o.province, i.aware_ms, i.created_ms - i.aware_ms FROM incidents i"
+           " JOIN organisations o ON o.id = i.organisation_id" STATS_WHERE,
+           &s, e))
+    return -1;
+  stats_bind(s, f);
+  stats_acc *acc = calloc(1, sizeof *acc);
+  if (!acc) {
+    release(st, s);
+    return err_set(e, "internal", "", "out of memory");
+  }
+  int64_t total = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    total++;
+    stats_count(acc, "category", (const char *)sqlite3_column_text(s, 0), 1, 0);
+    stats_count(acc, "grade", (const char *)sqlite3_column_text(s, 1), 1, 0);
+    stats_count(acc, "province", (const char *)sqlite3_column_text(s, 2), 1, 0);
+    time_t t = (time_t)(sqlite3_column_int64(s, 3) / 1000 + 8 * 3600); /* Beijing time */
+    struct tm tm;
+    char month[16];
+    gmtime_r(&t, &tm);
+    strftime(month, sizeof month, "%Y-%m", &tm);
+    stats_count(acc, "month", month, 1, 0);
+    int64_t d = sqlite3_column_int64(s, 4);
+    size_t b = 0;
+    while (b < 4 && d >= bounds[b]) b++;
+    stats_count(acc, "time_to_report", buckets[b], 1, (double)d);
+  }
+  if (rc != SQLITE_DONE) {
+    db_err(st, e, "statistics");
+    release(st, s);
+    free(acc);
+    return -1;
+  }
+  release(st, s);
+  if (prep(st,
+           "SELECT b.kind, CASE WHEN b.status = 'pending' AND b.due_ms < :now THEN 'overdue' ELSE b.status END, 1"
+           " FROM obligations b JOIN incidents i ON i.id = b.incident_id JOIN organisations o ON o.id = i.organisation_id" STATS_WHERE,
+           &s, e)) {
+    free(acc);
+    return -1;
+  }
+  stats_bind(s, f);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char dim[40];
+    snprintf(dim, sizeof dim, "obligation:%s", (const char *)sqlite3_column_text(s, 0));
+    stats_count(acc, dim, (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2), 0);
+  }
+  if (rc != SQLITE_DONE) {
+    db_err(st, e, "statistics");
+    release(st, s);
+    free(acc);
+    return -1;
+  }
+  release(st, s);
+  json_t *rows = json_array();
+  json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:n}", "dim", "total", "key", "", "n", (json_int_t)total, "sum_ms"));
+  for (int i = 0; i < STATS_KEYS_MAX; i++) {
+    if (!acc->c[i].used) continue;
+    json_t *row = json_pack("{s:s, s:s, s:I}", "dim", acc->c[i].dim, "key", acc->c[i].key, "n", (json_int_t)acc->c[i].n);
+    json_object_set_new(row, "sum_ms", strcmp(acc->c[i].dim, "time_to_report") ? json_null() : json_integer((json_int_t)acc->c[i].ms));
+    json_array_append_new(rows, row);
+  }
+  free(acc);
+  *out = rows;
+  return 0;
+}
+
+/* Whose clocks the caller watches (as store_obligation_list): b = obligations, i = incidents. */
+#define WHOSE_SQL                                                                                   \
+  "(:s_all = 1 OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"      \
+  " OR (:s_auth <> 0 AND b.from_authority_id IN (" SUBTREE_SQL(":s_auth") ")))"
+
+/* Appends the first column of each row to ids (a JSON array of unique integers) while it holds fewer than max. */
+static int collect_ids(store *st, sqlite3_stmt *s, json_t *ids, json_t *seen, size_t max, cirs_err *e) {
+  int rc;
+  while (json_array_size(ids) < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)sqlite3_column_int64(s, 0));
+    if (json_object_get(seen, k)) continue;
+    json_object_set_new(seen, k, json_true());
+    json_array_append_new(ids, json_integer(sqlite3_column_int64(s, 0)));
+  }
+  if (json_array_size(ids) < max && rc != SQLITE_DONE) {
+    db_err(st, e, "inbox");
+    release(st, s);
+    return -1;
+  }
+  release(st, s);
+  return 0;
+}
+
+static int sq_inbox(store *st, const store_inbox_q *q, json_t **out, cirs_err *e) {
+  json_t *ids = json_array(), *seen = json_object();
+  size_t max = (size_t)q->limit;
+  sqlite3_stmt *s;
+  int rc = 0;
+  /* 1. Routed to the caller's authority and not yet received by it. */
+  if (q->authority_id) {
+    rc = prep(st,
+              "SELECT r.incident_id FROM incident_routes r JOIN incidents i ON i.id = r.incident_id WHERE r.authority_id = :auth"
+              " AND i.status <> 'closed' AND NOT EXISTS (SELECT 1 FROM receipts c WHERE c.incident_id = r.incident_id AND c.authority_id = :auth)"
+              " ORDER BY r.at_ms DESC LIMIT :n",
+              &s, e);
+    if (!rc) {
+      bind_named_int(s, ":auth", q->authority_id);
+      bind_named_int(s, ":n", q->limit);
+      rc = collect_ids(st, s, ids, seen, max, e);
+    }
+  }
+  /* 2. The earliest clocks: stored overdue first, then pending, each in due order (the due index). */
+  static const char *const statuses[] = {"overdue", "pending"};
+  for (int k = 0; !rc && k < 2 && json_array_size(ids) < max; k++) {
+    rc = prep(st,
+              "SELECT b.incident_id FROM obligations b JOIN incidents i ON i.id = b.incident_id WHERE b.status = :st AND b.due_ms IS NOT NULL"
+              " AND " WHOSE_SQL " ORDER BY b.due_ms LIMIT :n",
+              &s, e);
+    if (rc) break;
+    bind_named_text(s, ":st", statuses[k]);
+    bind_named_int(s, ":n", 4LL * q->limit);
+    bind_scope(s, &q->scope);
+    rc = collect_ids(st, s, ids, seen, max, e);
+  }
+  /* 3. The newest others. */
+  if (!rc && json_array_size(ids) < max) {
+    rc = prep(st, "SELECT i.id FROM incidents i WHERE " SCOPE_SQL " ORDER BY i.id DESC LIMIT :n", &s, e);
+    if (!rc) {
+      bind_named_int(s, ":n", 2LL * q->limit);
+      bind_scope(s, &q->scope);
+      rc = collect_ids(st, s, ids, seen, max, e);
+    }
+  }
+  json_decref(seen);
+  if (!rc)
+    rc = prep(st,
+              "SELECT i.id, i.ref, o.code AS organisation, o.name AS organisation_name, o.province, i.title, i.category, i.grade, i.status,"
+              " i.aware_ms, i.created_ms, i.drill, n.due_ms AS next_due_ms, n.kind AS next_kind,"
+              " (SELECT c.at_ms FROM receipts c WHERE c.incident_id = i.id AND c.authority_id = :auth) AS received_ms,"
+              " (EXISTS (SELECT 1 FROM incident_routes r WHERE r.incident_id = i.id AND r.authority_id = :auth)"
+              "  AND NOT EXISTS (SELECT 1 FROM receipts c WHERE c.incident_id = i.id AND c.authority_id = :auth)) AS needs_receipt"
+              " FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
+              " LEFT JOIN obligations n ON n.id = (SELECT b.id FROM obligations b WHERE b.incident_id = i.id AND b.status IN ('pending', 'overdue')"
+              " AND b.due_ms IS NOT NULL AND " WHOSE_SQL " ORDER BY b.due_ms LIMIT 1)"
+              " WHERE i.id IN (SELECT value FROM json_each(:ids))"
+              " ORDER BY needs_receipt DESC, next_due_ms IS NULL, next_due_ms, i.id DESC",
+              &s, e);
+  if (rc) {
+    json_decref(ids);
+    return -1;
+  }
+  bind_json(s, sqlite3_bind_parameter_index(s, ":ids"), ids);
+  json_decref(ids);
+  bind_named_int(s, ":auth", q->authority_id);
+  bind_scope(s, &q->scope);
   return rows_json(st, s, out, e);
 }
 
@@ -1459,81 +1673,10 @@ static int64_t sq_id_of(store *st, const char *what, const char *code) {
   return id_by_code(st, !strcmp(what, "authority") ? "authorities" : "organisations", code);
 }
 
-const store_driver store_sqlite_driver = {
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .defer_sync = sq_defer_sync,
-    .schema_version = sq_schema_version,
-    .begin = sq_begin,
-    .commit = sq_commit,
-    .rollback = sq_rollback,
-    .level = sq_level,
-    .authority_insert = sq_authority_insert,
-    .org_insert = sq_org_insert,
-    .user_insert = sq_user_insert,
-    .org_get = sq_org_get,
-    .authority_match = sq_authority_match,
-    .incident_insert = sq_incident_insert,
-    .report_insert = sq_report_insert,
-    .obligation_insert = sq_obligation_insert,
-    .incident_list = sq_incident_list,
-    .incident_get = sq_incident_get,
-    .principal_by_username = sq_principal_by_username,
-    .principal_by_session = sq_principal_by_session,
-    .principal_by_token = sq_principal_by_token,
-    .session_insert = sq_session_insert,
-    .session_delete = sq_session_delete,
-    .token_insert = sq_token_insert,
-    .token_revoke = sq_token_revoke,
-    .token_list = sq_token_list,
-    .obligation_list = sq_obligation_list,
-    .compliance = sq_compliance,
-    .event_append = sq_event_append,
-    .event_scan = sq_event_scan,
-    .chain_anchor = sq_chain_anchor,
-    .purge = sq_purge,
-    .route_add = sq_route_add,
-    .routed_to = sq_routed_to,
-    .search_set = sq_search_set,
-    .search_catchup = sq_search_catchup,
-    .deadlines = sq_deadlines,
-    .obligation_get = sq_obligation_get,
-    .reminder_mark = sq_reminder_mark,
-    .obligation_waive = sq_obligation_waive,
-    .recipients = sq_recipients,
-    .notification_add = sq_notification_add,
-    .notification_list = sq_notification_list,
-    .notification_read = sq_notification_read,
-    .outbox_add = sq_outbox_add,
-    .outbox_due = sq_outbox_due,
-    .outbox_attempt = sq_outbox_attempt,
-    .outbox_list = sq_outbox_list,
-    .outbox_attempts = sq_outbox_attempts,
-    .webhook_add = sq_webhook_add,
-    .webhook_list = sq_webhook_list,
-    .webhook_disable = sq_webhook_disable,
-    .incident_authorities = sq_incident_authorities,
-    .id_of = sq_id_of,
-    .receipt_insert = sq_receipt_insert,
-    .receipt_get = sq_receipt_get,
-    .obligation_update = sq_obligation_update,
-    .incident_update = sq_incident_update,
-    .tip_insert = sq_tip_insert,
-    .tip_list = sq_tip_list,
-    .idem_get = sq_idem_get,
-    .idem_put = sq_idem_put,
-    .access_log = sq_access_log,
-    .access_list = sq_access_list,
-    .incident_events = sq_incident_events,
-    .cleanup = sq_cleanup,
-    .obligation_counts = sq_obligation_counts,
-};
 
-/* --- mail intake (issue 7) -------------------------------------------------------------------------------------
- * Outside the driver table (see store.h); the tables are sql/006_intake.sql. */
+/* --- mail intake (issue 7): the tables are sql/006_intake.sql ---------------------------------------------------- */
 
-int store_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e) {
+static int sq_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e) {
   int64_t n = next_id(st, "intake_mails");
   char t[TIME_STR_MAX];
   time_format(m->received_ms, 480, t);
@@ -1573,7 +1716,7 @@ int store_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40],
   return 0;
 }
 
-int store_mail_seen(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e) {
+static int sq_mail_seen(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "SELECT id, ref, status, kind, result_ref, reason_code, content_sha256 FROM intake_mails"
@@ -1586,8 +1729,8 @@ int store_mail_seen(store *st, const char *message_id, const char *sha256, json_
   return one_row(st, s, "message_id", message_id, out, e);
 }
 
-int store_mail_attachment_add(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
-                              const char *sha256, cirs_err *e) {
+static int sq_mail_attachment_add(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
+                                  const char *sha256, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "INSERT INTO intake_attachments(mail_id, filename, content_type, size, sha256, data) VALUES(?,?,?,?,?,?)", &s, e)) return -1;
   sqlite3_bind_int64(s, 1, mail_id);
@@ -1599,7 +1742,7 @@ int store_mail_attachment_add(store *st, int64_t mail_id, const char *filename, 
   return step_done(st, s, "intake_attachments", e);
 }
 
-int store_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e) {
+static int sq_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "INSERT INTO intake_drafts(mail_id, organisation_id, sender, subject, text, parsed, created_ms) VALUES(?,nullif(?,0),?,?,?,?,?)", &s, e))
     return -1;
@@ -1615,7 +1758,7 @@ int store_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs
   return 0;
 }
 
-int store_mail_draft_triage(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e) {
+static int sq_mail_draft_triage(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT status, mail_id FROM intake_drafts WHERE id = ?", &s, e)) return -1;
   sqlite3_bind_int64(s, 1, draft_id);
@@ -1648,7 +1791,7 @@ static int sender_codes(store *st, const char *sql, const char *arg, char *code,
   return n == 0 ? 0 : n == 1 ? 1 : 2;
 }
 
-int store_mail_sender_org(store *st, const char *address, char *code, cirs_err *e) {
+static int sq_mail_sender_org(store *st, const char *address, char *code, cirs_err *e) {
   if (!address || !*address) return 0;
   int rc = sender_codes(st,
                         "SELECT o.code FROM org_senders s JOIN organisations o ON o.id = s.organisation_id WHERE s.address = ?1"
@@ -1662,7 +1805,7 @@ int store_mail_sender_org(store *st, const char *address, char *code, cirs_err *
   return sender_codes(st, "SELECT o.code FROM org_senders s JOIN organisations o ON o.id = s.organisation_id WHERE s.address = ?1", at, code, e);
 }
 
-int store_mail_sender_add(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e) {
+static int sq_mail_sender_add(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e) {
   int64_t org = id_by_code(st, "organisations", org_code);
   if (!org) return err_set(e, "not_found", "org", org_code);
   sqlite3_stmt *s;
@@ -1673,7 +1816,7 @@ int store_mail_sender_add(store *st, const char *org_code, const char *address, 
   return step_done(st, s, "org_senders", e);
 }
 
-int store_mail_senders(store *st, json_t **out, cirs_err *e) {
+static int sq_mail_senders(store *st, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT s.address, o.code AS organisation, s.created_ms FROM org_senders s JOIN organisations o ON o.id = s.organisation_id ORDER BY s.address",
            &s, e))
@@ -1685,7 +1828,7 @@ int store_mail_senders(store *st, json_t **out, cirs_err *e) {
   "m.id, m.ref, m.message_id, m.received_ms, m.source, m.sender, m.sender_name, m.subject, m.size, m.sha256, m.charset, m.status, m.kind,"   \
   " o.code AS organisation, m.incident_id, m.tip_id, m.result_ref, m.reason_code, m.reason, m.reply, length(m.raw) AS raw_size"
 
-int store_mail_list(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e) {
+static int sq_mail_list(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e) {
   const char *sql;
   if (!strcmp(what, "drafts"))
     sql = "SELECT d.id, d.mail_id, m.ref, d.status, o.code AS organisation, d.sender, d.subject, d.created_ms, d.triaged_ms, d.triaged_by, d.note,"
@@ -1704,7 +1847,7 @@ int store_mail_list(store *st, const char *what, int open_only, int64_t after, i
   return rows_json(st, s, out, e);
 }
 
-int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) {
+static int sq_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT " MAIL_COLS " FROM intake_mails m LEFT JOIN organisations o ON o.id = m.organisation_id WHERE m.ref = ?1 OR m.id = ?1", &s, e))
     return -1;
@@ -1734,7 +1877,7 @@ int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) 
   return 0;
 }
 
-int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e) {
+static int sq_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e) {
   *data = NULL;
   *len = 0;
   sqlite3_stmt *s;
@@ -1756,3 +1899,87 @@ int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cir
   release(st, s);
   return 0;
 }
+
+const store_driver store_sqlite_driver = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .defer_sync = sq_defer_sync,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .level = sq_level,
+    .authority_insert = sq_authority_insert,
+    .org_insert = sq_org_insert,
+    .user_insert = sq_user_insert,
+    .org_get = sq_org_get,
+    .authority_match = sq_authority_match,
+    .incident_insert = sq_incident_insert,
+    .report_insert = sq_report_insert,
+    .obligation_insert = sq_obligation_insert,
+    .incident_list = sq_incident_list,
+    .incident_get = sq_incident_get,
+    .principal_by_username = sq_principal_by_username,
+    .principal_by_session = sq_principal_by_session,
+    .principal_by_token = sq_principal_by_token,
+    .session_insert = sq_session_insert,
+    .session_delete = sq_session_delete,
+    .token_insert = sq_token_insert,
+    .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
+    .obligation_list = sq_obligation_list,
+    .compliance = sq_compliance,
+    .statistics = sq_statistics,
+    .inbox = sq_inbox,
+    .event_append = sq_event_append,
+    .event_scan = sq_event_scan,
+    .chain_anchor = sq_chain_anchor,
+    .purge = sq_purge,
+    .route_add = sq_route_add,
+    .routed_to = sq_routed_to,
+    .search_set = sq_search_set,
+    .search_catchup = sq_search_catchup,
+    .deadlines = sq_deadlines,
+    .obligation_get = sq_obligation_get,
+    .reminder_mark = sq_reminder_mark,
+    .obligation_waive = sq_obligation_waive,
+    .recipients = sq_recipients,
+    .notification_add = sq_notification_add,
+    .notification_list = sq_notification_list,
+    .notification_read = sq_notification_read,
+    .outbox_add = sq_outbox_add,
+    .outbox_due = sq_outbox_due,
+    .outbox_attempt = sq_outbox_attempt,
+    .outbox_list = sq_outbox_list,
+    .outbox_attempts = sq_outbox_attempts,
+    .webhook_add = sq_webhook_add,
+    .webhook_list = sq_webhook_list,
+    .webhook_disable = sq_webhook_disable,
+    .incident_authorities = sq_incident_authorities,
+    .id_of = sq_id_of,
+    .receipt_insert = sq_receipt_insert,
+    .receipt_get = sq_receipt_get,
+    .obligation_update = sq_obligation_update,
+    .incident_update = sq_incident_update,
+    .tip_insert = sq_tip_insert,
+    .tip_list = sq_tip_list,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .access_log = sq_access_log,
+    .access_list = sq_access_list,
+    .incident_events = sq_incident_events,
+    .cleanup = sq_cleanup,
+    .obligation_counts = sq_obligation_counts,
+    .mail_insert = sq_mail_insert,
+    .mail_seen = sq_mail_seen,
+    .mail_attachment_add = sq_mail_attachment_add,
+    .mail_draft_add = sq_mail_draft_add,
+    .mail_draft_triage = sq_mail_draft_triage,
+    .mail_sender_org = sq_mail_sender_org,
+    .mail_sender_add = sq_mail_sender_add,
+    .mail_senders = sq_mail_senders,
+    .mail_list = sq_mail_list,
+    .mail_get = sq_mail_get,
+    .mail_raw = sq_mail_raw,
+};

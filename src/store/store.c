@@ -6,8 +6,7 @@
 int store_open(const char *target, int create, store **out, cirs_err *e) {
   *out = NULL;
   if (!target || !*target) return err_set(e, "usage", "db", L("需要 --db PATH", "--db PATH is required"));
-  if (!strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11))
-    return err_set(e, "usage", "db", L("本版本尚不支持 PostgreSQL，请使用 SQLite 文件路径", "PostgreSQL is not supported by this build yet; use an SQLite file path"));
+  if (!strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11)) return store_pg_driver.open(target, create, out, e);
   return store_sqlite_driver.open(target, create, out, e);
 }
 
@@ -67,6 +66,8 @@ int store_token_revoke(store *st, int64_t id, int64_t now_ms, json_t **out, cirs
 int store_token_list(store *st, const char *username, json_t **out, cirs_err *e) { return st->drv->token_list(st, username, out, e); }
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->obligation_list(st, f, out, e); }
 int store_compliance(store *st, const store_compliance_q *q, json_t **out, cirs_err *e) { return st->drv->compliance(st, q, out, e); }
+int store_statistics(store *st, const store_filter *f, json_t **out, cirs_err *e) { return st->drv->statistics(st, f, out, e); }
+int store_inbox(store *st, const store_inbox_q *q, json_t **out, cirs_err *e) { return st->drv->inbox(st, q, out, e); }
 int store_event_append(store *st, model_event *ev, cirs_err *e) { return st->drv->event_append(st, ev, e); }
 int store_event_scan(store *st, store_event_fn fn, void *ctx, cirs_err *e) { return st->drv->event_scan(st, fn, ctx, e); }
 int store_chain_anchor(store *st, int64_t *last_id, char hash[65], cirs_err *e) { return st->drv->chain_anchor(st, last_id, hash, e); }
@@ -151,3 +152,41 @@ int store_incident_authorities(store *st, int64_t incident_id, const char *via, 
   return st->drv->incident_authorities(st, incident_id, via, out, e);
 }
 int64_t store_id_of(store *st, const char *what, const char *code) { return st->drv->id_of(st, what, code); }
+
+int store_mail_insert(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e) { return st->drv->mail_insert(st, m, id, ref, e); }
+int store_mail_seen(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e) {
+  return st->drv->mail_seen(st, message_id, sha256, out, e);
+}
+int store_mail_attachment_add(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
+                              const char *sha256, cirs_err *e) {
+  return st->drv->mail_attachment_add(st, mail_id, filename, content_type, data, size, sha256, e);
+}
+int store_mail_draft_add(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e) { return st->drv->mail_draft_add(st, d, id, e); }
+int store_mail_draft_triage(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e) {
+  return st->drv->mail_draft_triage(st, draft_id, by, note, now, mail_id, e);
+}
+int store_mail_sender_org(store *st, const char *address, char *code, cirs_err *e) { return st->drv->mail_sender_org(st, address, code, e); }
+int store_mail_sender_add(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e) {
+  return st->drv->mail_sender_add(st, org_code, address, now, e);
+}
+int store_mail_senders(store *st, json_t **out, cirs_err *e) { return st->drv->mail_senders(st, out, e); }
+int store_mail_list(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e) {
+  return st->drv->mail_list(st, what, open_only, after, limit, out, e);
+}
+int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->mail_get(st, id_or_ref, out, e); }
+int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e) { return st->drv->mail_raw(st, id, data, len, e); }
+
+/* Leadership: a backend without it has one instance, which always leads. */
+int store_shared(store *st) { return st->drv->lease != NULL; }
+int store_lease(store *st, int *held, cirs_err *e) {
+  if (!st->drv->lease) {
+    *held = 1;
+    return 0;
+  }
+  return st->drv->lease(st, held, e);
+}
+int store_listen(store *st, cirs_err *e) { return st->drv->listen ? st->drv->listen(st, e) : 0; }
+int store_wait(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_err *e) {
+  if (!st->drv->wait) return 0;
+  return st->drv->wait(st, timeout_ms, fn, ctx, e);
+}

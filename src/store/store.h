@@ -19,12 +19,14 @@
 
 typedef struct store store;
 
-/* Opens (and migrates to the newest schema) the database at `target`: a file path for SQLite.
- * With `create`, the database must not exist yet and is created; without it, it must exist. */
+/* Opens (and migrates to the newest schema) the database at `target`: a file path for SQLite, or a libpq URL
+ * (postgresql://... or postgres://...) for PostgreSQL. With `create`, the database must not exist yet (SQLite) or
+ * hold no CIRS schema yet (PostgreSQL: the database itself is the administrator's) and is created; without it, it
+ * must exist. */
 int store_open(const char *target, int create, store **out, cirs_err *e);
 void store_close(store *st);
 int store_schema_version(store *st);
-const char *store_backend(store *st); /* "sqlite" */
+const char *store_backend(store *st); /* "sqlite" | "postgresql" */
 /* Pipelined durability for a service's single writer: after this call, a COMMIT on `st` returns before its
  * data is forced to disk, and fdatasync() of the file named in `path` (written there) makes every commit
  * returned so far durable. Returns 1 when set up, 0 when the backend's commits are durable anyway (path ""),
@@ -87,6 +89,27 @@ int store_incident_get(store *st, const char *id_or_ref, const store_scope *scop
  * whose: an operator's own (from operator), an authority's and its subordinates' (from_authority), or all.
  * Filters: status, overdue_only, to_ms (due before), drill. */
 int store_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e);
+
+/* Statistics of the incidents in f->scope whose aware time is in [f->from_ms, f->to_ms) (0 = open), f->drill as in
+ * the incident list: rows {dim, key, n, sum_ms} — dim "total" (key ""), "grade", "category" (GB/T 20986 code), "province",
+ * "month" (YYYY-MM in Beijing time), "obligation:KIND" (key: status, with past-due pending read as overdue) and
+ * "time_to_report" (key: a bucket "<1h", "1-2h", "2-4h", "4-24h", ">24h" of the incident's creation by its first report -
+ * aware time; sum_ms the
+ * sum of those times). The SQLite driver counts the incidents in one pass and groups the obligations in SQL. */
+int store_statistics(store *st, const store_filter *f, json_t **out, cirs_err *e);
+
+/* The inbox: incidents in the caller's scope that need attention, at most `limit`: first those routed to the caller's
+ * own authority without its receipt (newest first), then those with the earliest pending or overdue clock of the
+ * caller (scope as store_obligation_list), then the newest others. Rows: {id, ref, organisation, organisation_name,
+ * province, title, category, grade, status, aware_ms, created_ms, drill, next_due_ms, next_kind, received_ms, needs_receipt},
+ * needs_receipt first, then by next_due_ms (none last), then newest. */
+typedef struct store_inbox_q {
+  store_scope scope;    /* which incidents and whose clocks */
+  int64_t authority_id; /* the caller's own authority (receipts are per authority), or 0 */
+  int64_t now_ms;
+  int limit;            /* 1..STORE_LIST_MAX */
+} store_inbox_q;
+int store_inbox(store *st, const store_inbox_q *q, json_t **out, cirs_err *e);
 
 /* The compliance ledger's selection (src/model/compliance.c does the arithmetic). Exactly one of organisation and
  * authority is set. */
@@ -219,8 +242,7 @@ int store_incident_authorities(store *st, int64_t incident_id, const char *via, 
 int64_t store_id_of(store *st, const char *what, const char *code);
 
 /* --- mail intake (issue 7; src/intake/) ----------------------------------------------------------------------
- * SQLite only for now (the functions sit at the end of db_sqlite.c, outside the driver table); a second driver
- * moves them into store_driver. Tables: sql/006_intake.sql. */
+ * Tables: sql/006_intake.sql (sql/pg/006_intake.sql). */
 
 typedef struct store_mail {
   const char *message_id;   /* Message-ID without <>, or "sha256:<hex>" */
@@ -269,5 +291,20 @@ int store_mail_list(store *st, const char *what, int open_only, int64_t after, i
 int store_mail_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
 /* The raw bytes kept of a quarantined mail (malloc'd into *data; *len 0 and NULL when none). */
 int store_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e);
+
+/* --- several instances on one database (issue 8; src/clock/lease.c) -------------------------------------------
+ * With PostgreSQL several `cirs serve` share a database; exactly one, the leader, runs the scheduler and the
+ * deliverer. Use a connection of its own for these three calls. SQLite has one instance: always the leader. */
+/* 1 when the backend can be shared by several instances (then the calls below mean something). */
+int store_shared(store *st);
+/* Takes the leader lease on this connection, or confirms it still holds it: *held = 1 when it does. An error
+ * means the connection (and with it any lease) is gone: close it and open a new one. */
+int store_lease(store *st, int *held, cirs_err *e);
+/* Subscribes this connection to change notices: "cirs_deadline" (payload "ID DUE_MS MAX": a pending deadline was
+ * committed by any instance) and "cirs_outbox" (messages were queued). */
+typedef void (*store_notice_fn)(void *ctx, const char *channel, const char *payload);
+int store_listen(store *st, cirs_err *e);
+/* Waits up to timeout_ms for notices and calls fn for each; an error as for store_lease. */
+int store_wait(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_err *e);
 
 #endif

@@ -35,6 +35,8 @@ typedef struct store_driver {
   int (*token_list)(store *st, const char *username, json_t **out, cirs_err *e);
   int (*obligation_list)(store *st, const store_filter *f, json_t **out, cirs_err *e);
   int (*compliance)(store *st, const store_compliance_q *q, json_t **out, cirs_err *e);
+  int (*statistics)(store *st, const store_filter *f, json_t **out, cirs_err *e);
+  int (*inbox)(store *st, const store_inbox_q *q, json_t **out, cirs_err *e);
   int (*event_append)(store *st, model_event *ev, cirs_err *e);
   int (*event_scan)(store *st, store_event_fn fn, void *ctx, cirs_err *e);
   int (*chain_anchor)(store *st, int64_t *last_id, char hash[65], cirs_err *e);
@@ -76,6 +78,23 @@ typedef struct store_driver {
   int (*incident_events)(store *st, int64_t incident_id, json_t **out, cirs_err *e);
   int (*cleanup)(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e);
   int (*obligation_counts)(store *st, json_t **out, cirs_err *e);
+  /* mail intake (issue 7) */
+  int (*mail_insert)(store *st, const store_mail *m, int64_t *id, char ref[40], cirs_err *e);
+  int (*mail_seen)(store *st, const char *message_id, const char *sha256, json_t **out, cirs_err *e);
+  int (*mail_attachment_add)(store *st, int64_t mail_id, const char *filename, const char *content_type, const void *data, size_t size,
+                             const char *sha256, cirs_err *e);
+  int (*mail_draft_add)(store *st, const store_mail_draft *d, int64_t *id, cirs_err *e);
+  int (*mail_draft_triage)(store *st, int64_t draft_id, const char *by, const char *note, int64_t now, int64_t *mail_id, cirs_err *e);
+  int (*mail_sender_org)(store *st, const char *address, char *code, cirs_err *e);
+  int (*mail_sender_add)(store *st, const char *org_code, const char *address, int64_t now, cirs_err *e);
+  int (*mail_senders)(store *st, json_t **out, cirs_err *e);
+  int (*mail_list)(store *st, const char *what, int open_only, int64_t after, int limit, json_t **out, cirs_err *e);
+  int (*mail_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*mail_raw)(store *st, int64_t id, unsigned char **data, size_t *len, cirs_err *e);
+  /* leadership among instances sharing one database (NULL: a single instance, always the leader) */
+  int (*lease)(store *st, int *held, cirs_err *e);
+  int (*listen)(store *st, cirs_err *e);
+  int (*wait)(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_err *e);
 } store_driver;
 
 /* Every driver's handle starts with this. */
@@ -84,5 +103,6 @@ struct store {
 };
 
 extern const store_driver store_sqlite_driver;
+extern const store_driver store_pg_driver;
 
 #endif

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 
 import pytest
 import requests
@@ -13,6 +14,10 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CIRS_BIN", str(ROOT / "build" / "cirs"))
 PASSWORD = "cirs-demo"
+# With CIRS_TEST_PG (a cluster's base URL, postgresql://USER@HOST:PORT; `make apitest-pg` starts a throwaway one),
+# every server of the suite runs on a fresh PostgreSQL database instead of an SQLite file.
+PG_URL = os.environ.get("CIRS_TEST_PG", "")
+PG = bool(PG_URL)
 
 
 def free_port():
@@ -21,10 +26,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def new_db(tmp, name):
+    """A database for one server: the file tmp/name (SQLite), or a new empty PostgreSQL database (its URL)."""
+    if not PG:
+        return tmp / name
+    db = "cirs_" + uuid.uuid4().hex[:16]
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG_URL + "/postgres", "-c", f"CREATE DATABASE {db}"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return f"{PG_URL}/{db}"
+
+
 def sql(db, statement):
-    p = subprocess.run(["sqlite3", str(db), statement], capture_output=True, text=True, timeout=60)
+    """Runs SQL on a server's database and returns its output: rows by line, columns separated by |, NULL as
+    nothing (the same for sqlite3 and psql -At). Statements should be portable; see json_field for JSON."""
+    if str(db).startswith("postgres"):
+        cmd = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", str(db), "-c", statement]
+    else:
+        cmd = ["sqlite3", str(db), statement]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     return p.stdout.strip()
+
+
+def json_field(db, column, key):
+    """SQL for the text of top-level `key` of the JSON text in `column`, on the backend of `db`."""
+    if str(db).startswith("postgres"):
+        return f"(({column})::json ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
 
 
 def wait_up(url):
@@ -40,7 +69,7 @@ def wait_up(url):
 
 class Server:
     def __init__(self, tmp):
-        self.db = tmp / "api.db"
+        self.db = new_db(tmp, "api.db")
         subprocess.run([BIN, "init", "--db", self.db, "--demo"], check=True, capture_output=True)
         # A national-CAC officer: the parent of every provincial CAC (same demo password hash).
         sql(self.db, "INSERT INTO users(username,name,role,authority_id,password_hash,created_ms) SELECT 'natcac','国家网信办值班员',"

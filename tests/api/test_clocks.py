@@ -22,7 +22,7 @@ import requests
 from aiosmtpd.controller import Controller
 
 from apihelp import doc_grade, ok
-from conftest import PASSWORD, ROOT, free_port, sql, wait_up
+from conftest import PASSWORD, ROOT, free_port, new_db, sql, wait_up
 
 BIN = os.environ.get("CIRS_TESTCLOCK_BIN", str(ROOT / "build" / "cirs-testclock"))
 HOUR = 3600_000
@@ -76,7 +76,7 @@ class HookHandler(http.server.BaseHTTPRequestHandler):
 
 class ClockServer:
     def __init__(self, tmp, smtp_port, env=None):
-        self.tmp, self.db = tmp, tmp / "clocks.db"
+        self.tmp, self.db = tmp, new_db(tmp, "clocks.db")
         self.clock = tmp / "clock-offset"
         self.clock.write_text("0")
         subprocess.run([BIN, "init", "--db", self.db, "--demo"], check=True, capture_output=True)

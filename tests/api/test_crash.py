@@ -18,9 +18,14 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
-from conftest import BIN, free_port, report_doc, sql
+from conftest import BIN, PG, free_port, report_doc, sql
+
+# This test reads the SQLite file directly (integrity_check, the FTS5 index, WAL recovery). On PostgreSQL the
+# server's crash recovery is PostgreSQL's own; test_pg_failover.py kills instances with SIGKILL under load instead.
+pytestmark = pytest.mark.skipif(PG, reason="SQLite file checks (WAL, integrity_check, FTS5); PostgreSQL: test_pg_failover.py")
 
 ITERATIONS = 22
 WRITERS = 8

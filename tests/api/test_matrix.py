@@ -263,8 +263,8 @@ def test_receipt_and_escalation(server, world, user, key, action):
     sess = world(user)
     i = MODEL.ids[key]
     state = lambda: sql(server.db, f"SELECT (SELECT count(*) FROM receipts WHERE incident_id={i}) || '/' || "
-                                   f"(SELECT count(*) FROM incident_routes WHERE incident_id={i}) || '/' || "
-                                   f"(SELECT group_concat(status) FROM obligations WHERE incident_id={i})")
+                                   f"(SELECT count(*) FROM incident_routes WHERE incident_id={i})") + "/" + \
+        ",".join(sql(server.db, f"SELECT status FROM obligations WHERE incident_id={i} ORDER BY id").split())
     before = state()
     r = sess.post(f"{server.url}/api/v1/incidents/{i}/{action}", json={"note": f"矩阵 {user}"})
     if user is None:

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from apihelp import CJK, Sessions, add_user, doc_especially_major, doc_grade, err, from_address, ok, utc, walk
-from conftest import PASSWORD, Server, report_doc, sql
+from conftest import PG, PASSWORD, Server, json_field, report_doc, sql
 
 HOUR_MS = 3600 * 1000
 
@@ -73,12 +73,14 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/export"),
     # official PDF forms (tests/api/test_pdf.py)
     ("get", "/api/v1/incidents/{id}/pdf"),
+    # the web UI's statistics and inbox (below)
+    ("get", "/api/v1/statistics"), ("get", "/api/v1/inbox"),
 }
 
 
 def test_healthz_and_openapi_list_every_route(server):
     h = ok(requests.get(server.url + "/healthz"))
-    assert h["status"] == "ok" and h["db"] == "sqlite"
+    assert h["status"] == "ok" and h["db"] == ("postgresql" if PG else "sqlite")
     doc = ok(requests.get(server.url + "/api/v1/openapi.json"))
     ops = {(m, p) for p, item in doc["paths"].items() for m in item}
     assert ops == EXPECTED_OPERATIONS
@@ -389,7 +391,7 @@ def test_duty_officer_outside_jurisdiction(server, S, org, status, code):
     title = f"越权代录 {org}"
     err(S("duty").post(server.url + "/api/v1/incidents", json=doc_grade(title, "较大", organisation=org, channel="phone")), status, code, "organisation")
     assert count_incidents_titled(server, title) == 0  # refused entry leaves nothing behind
-    assert sql(server.db, f"SELECT count(*) FROM events WHERE type='incident.created' AND json_extract(payload,'$.title')='{title}'") == "0"
+    assert sql(server.db, f"SELECT count(*) FROM events WHERE type='incident.created' AND {json_field(server.db, 'payload', 'title')}='{title}'") == "0"
 
 
 def test_duty_officer_entry_validation(server, S):
@@ -547,13 +549,16 @@ def test_full_text_search_chinese(server, S):
     assert q("鹦鹉") == {c["id"]}
     assert q("zebracrossing") == {c["id"]} and q("ZEBRA") == {c["id"]}  # ASCII, case-insensitive
     # A new incident is findable at once (from the search queue) and stays findable once the service has moved
-    # the queue into the full-text index (within about 100 ms; waited for here).
-    for _ in range(100):
+    # the queue into the full-text index (within about 100 ms; waited for here). PostgreSQL indexes in place.
+    if PG:
+        assert int(sql(server.db, f"SELECT count(*) FROM incident_search WHERE incident_id IN ({a['id']}, {b['id']}, {c['id']})")) == 3
+    for _ in range(0 if PG else 100):
         if sql(server.db, "SELECT count(*) FROM search_queue") == "0":
             break
         time.sleep(0.05)
-    assert sql(server.db, "SELECT count(*) FROM search_queue") == "0"
-    assert int(sql(server.db, f"SELECT count(*) FROM incident_fts WHERE rowid IN ({a['id']}, {b['id']}, {c['id']})")) == 3
+    if not PG:
+        assert sql(server.db, "SELECT count(*) FROM search_queue") == "0"
+        assert int(sql(server.db, f"SELECT count(*) FROM incident_fts WHERE rowid IN ({a['id']}, {b['id']}, {c['id']})")) == 3
     assert q("琥珀蜻蜓") == {a["id"]} and q("蜓点水") == {b["id"]} and q("珀蜻") == {a["id"]} and q("鹦鹉螺") == {c["id"]}
     assert q("蜻蜓") & mine == {a["id"], b["id"]} and q("ZEBRA") == {c["id"]} and q("琥蜻") == set()
     # FTS syntax in the query is literal text, never an error.
@@ -695,8 +700,8 @@ def test_supplement_then_final(server, S):
     # After the final report, no further versions.
     err(jc.post(url, json={"kind": "supplement", "content": {"other": "补充"}}), 409, "conflict")
     err(jc.post(url, json={"kind": "final", "content": {"other": "再次总结"}}), 409, "conflict")
-    assert sql(server.db, f"SELECT group_concat(kind) FROM (SELECT kind FROM report_versions WHERE incident_id={res['id']} ORDER BY version)") == \
-        "initial,supplement,supplement,final"
+    assert sql(server.db, f"SELECT kind FROM report_versions WHERE incident_id={res['id']} ORDER BY version").split() == \
+        ["initial", "supplement", "supplement", "final"]
 
 
 def test_final_report_without_handling_end_ends_handling_now(server, S):
@@ -1109,8 +1114,8 @@ def test_metrics(server, S):
     # Latency histogram of a route we called.
     assert m1['cirs_http_request_duration_seconds_count{method="GET",route="/api/v1/incidents/{id}"}'] >= 4
     # Obligations by status, as in the database (a pending obligation past its due time counts as overdue).
-    db = dict(line.split("|") for line in sql(server.db, "SELECT CASE WHEN status='pending' AND due_ms < CAST((julianday('now') - 2440587.5)"
-                                                         " * 86400000 AS INTEGER) THEN 'overdue' ELSE status END AS st, count(*) FROM obligations GROUP BY st").splitlines())
+    db = dict(line.split("|") for line in sql(server.db, f"SELECT CASE WHEN status='pending' AND due_ms < {int(time.time() * 1000)}"
+                                                         " THEN 'overdue' ELSE status END AS st, count(*) FROM obligations GROUP BY 1").splitlines())
     for st in ("pending", "met", "late", "overdue", "waived"):
         assert m1[f'cirs_obligations{{status="{st}"}}'] == int(db.get(st, 0)), st
 
@@ -1218,6 +1223,8 @@ ROLE_ROUTES = {
     "receipts": ("POST", "/api/v1/incidents/999999/receipts", {}, STAFF),
     "escalations": ("POST", "/api/v1/incidents/999999/escalations", {}, STAFF),
     "obligations": ("GET", "/api/v1/obligations", None, READERS),
+    "statistics": ("GET", "/api/v1/statistics", None, READERS),
+    "inbox": ("GET", "/api/v1/inbox", None, READERS),
     "tips-list": ("GET", "/api/v1/tips", None, {"national_emergency_office", "duty_officer"}),
     "access-log": ("GET", "/api/v1/access-log", None, {"auditor", "system_admin"}),
     "openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
@@ -1266,3 +1273,97 @@ def test_default_messages_are_chinese(server, S):
               s.post(server.url + "/api/v1/incidents", data=b"x", headers={"Content-Type": "text/plain"}),
               s.post(server.url + "/api/v1/incidents", data=b'{"a":"' + b"x" * (1024 * 1024 + 10) + b'"}', headers={"Content-Type": "application/json"})):
         assert r.status_code >= 400 and CJK.search(r.json()["error"]["message"]), r.text
+
+
+# ==== the web UI: its files, statistics, inbox, the wizard's preview (issue 6; browser suite: tests/browser) =========
+
+def test_web_ui_is_served_with_security_headers(server):
+    r = requests.get(server.url + "/")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Referrer-Policy"] == "no-referrer"
+    assert requests.get(server.url + "/", headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    for path, ctype in [("/js/app.js", "text/javascript"), ("/app.css", "text/css"), ("/i18n/zh-CN.json", "application/json"),
+                        ("/ui/taxonomy.json", "application/json"), ("/ui/rules-cn.json", "application/json")]:
+        f = requests.get(server.url + path)
+        assert f.status_code == 200 and f.headers["Content-Type"].startswith(ctype), (path, f.status_code, f.headers.get("Content-Type"))
+    zh, en = requests.get(server.url + "/i18n/zh-CN.json").json(), requests.get(server.url + "/i18n/en.json").json()
+    assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+    for path in ["/nope.js", "/../src/main.c", "/.hidden", "/js/%2e%2e/x"]:
+        assert requests.get(server.url + path).status_code == 404, path
+    # The API keeps its own answers.
+    err(requests.get(server.url + "/api/v1/nothing"), 404, "not_found")
+    err(requests.post(server.url + "/", json={}), 404, "not_found")
+
+
+def test_assess_without_operator_uses_own_organisation(server, S):
+    body = {"aware_at": utc(600), "category": "DSDATALEAK", "facts": {"pi_leaked_persons": 10_000_000}}
+    a = ok(S("reporter").post(server.url + "/api/v1/assess", json=body))  # shanxi-grid: CII, 1 h to the CII department
+    assert a["grade"] == "重大"
+    assert any(o["kind"] == "initial" and o["max"] == "PT1H" and "cii_protection_dept" in o["to"] for o in a["obligations"]), a["obligations"]
+    b = ok(S("reporter-jc").post(server.url + "/api/v1/assess", json=body))  # jc-hengtai: other, 4 h to the provincial CAC
+    assert any(o["kind"] == "initial" and o["max"] == "PT4H" and o["to"] == ["provincial_cac"] for o in b["obligations"]), b["obligations"]
+    err(S("national").post(server.url + "/api/v1/assess", json=body), 400, "missing_field", "operator")
+
+
+def test_statistics_counts_scope_period_and_drills(tmp_path):
+    s = Server(tmp_path)
+    try:
+        jc, bj, nat = s.login("reporter-jc"), s.login("reporter-bj"), s.login("national")
+        post_incident(jc, doc_grade("统计一", "重大"))
+        post_incident(jc, doc_grade("统计二", "较大"))
+        post_incident(bj, doc_grade("统计三", "较大"))
+        post_incident(jc, doc_grade("统计演练", "重大", drill=True))
+        st = ok(nat.get(s.url + "/api/v1/statistics"))
+        assert st["total"] == 3 and st["drills_included"] is False
+        assert st["by_grade"] == [{"key": "重大", "count": 1}, {"key": "较大", "count": 2}]
+        assert st["by_province"] == [{"key": "140000", "count": 2}, {"key": "110000", "count": 1}]
+        assert st["by_category"] == [{"key": "DSDATALEAK", "count": 3}]
+        assert sum(r["count"] for r in st["by_month"]) == 3 and re.fullmatch(r"\d{4}-\d{2}", st["by_month"][0]["key"])
+        assert st["obligations"]["initial"]["met"] == 3 and st["obligations"]["initial"]["on_time_rate"] == 1.0
+        assert st["obligations"]["supplement"]["pending"] == 3 and st["obligations"]["supplement"]["on_time_rate"] is None
+        ttr = st["time_to_report"]
+        assert ttr["count"] == 3 and ttr["buckets"][0] == {"key": "<1h", "count": 3} and 500_000 <= ttr["mean_ms"] <= 3_600_000
+        drills = ok(nat.get(s.url + "/api/v1/statistics", params={"drills": "true"}))
+        assert drills["total"] == 4 and drills["drills_included"] is True
+        # Scoped like GET /incidents: the operator its own, Shanxi's CAC what reached it, Beijing's CAC its own.
+        assert ok(jc.get(s.url + "/api/v1/statistics"))["total"] == 2
+        assert ok(s.login("officer").get(s.url + "/api/v1/statistics"))["total"] == 2
+        add_user(s.db, "bjofficer", "authority_officer", authority="cac-110000")
+        assert ok(s.login("bjofficer").get(s.url + "/api/v1/statistics"))["total"] == 1
+        later = ok(nat.get(s.url + "/api/v1/statistics", params={"from": "2099-01-01T00:00:00+08:00"}))
+        assert later["total"] == 0 and later["by_grade"] == [] and later["time_to_report"]["mean_ms"] is None and later["obligations"] == {}
+        assert ok(nat.get(s.url + "/api/v1/statistics", params={"to": "2099-01-01T00:00:00Z"}))["total"] == 3
+        err(nat.get(s.url + "/api/v1/statistics", params={"from": "yesterday"}), 400, "bad_time", "from")
+        err(nat.get(s.url + "/api/v1/statistics", params={"drills": "maybe"}), 400, "bad_value", "drills")
+        err(s.login("auditor").get(s.url + "/api/v1/statistics"), 403, "forbidden")
+    finally:
+        s.stop()
+
+
+def test_inbox_awaiting_receipt_first_then_by_time_left(tmp_path):
+    s = Server(tmp_path)
+    try:
+        jc, off = s.login("reporter-jc"), s.login("officer")
+        a = post_incident(jc, doc_grade("收件一", "重大"))
+        b = post_incident(jc, doc_grade("收件二", "重大"))
+        items = ok(off.get(s.url + "/api/v1/inbox"))["items"]
+        assert [r["id"] for r in items] == [b["id"], a["id"]]  # both await receipt, newest first
+        assert all(r["needs_receipt"] == 1 and r["received_ms"] is None and r["next_due_ms"] is None for r in items)
+        ok(off.post(f"{s.url}/api/v1/incidents/{a['id']}/receipts", json={}), 201)
+        first, second = ok(off.get(s.url + "/api/v1/inbox"))["items"]
+        assert first["id"] == b["id"] and first["needs_receipt"] == 1
+        assert second["id"] == a["id"] and second["needs_receipt"] == 0 and second["next_kind"] in ("escalation", "notify")
+        assert second["next_due_ms"] - second["received_ms"] == HOUR_MS and second["title"] == "收件一"
+        # An operator's inbox: its own incidents by its own clocks (the supplement); another operator sees none of them.
+        mine = ok(jc.get(s.url + "/api/v1/inbox"))["items"]
+        assert {r["id"] for r in mine} == {a["id"], b["id"]} and {r["next_kind"] for r in mine} == {"supplement"}
+        assert all(r["needs_receipt"] == 0 for r in mine)
+        assert ok(s.login("reporter-bj").get(s.url + "/api/v1/inbox"))["items"] == []
+        assert {r["id"] for r in ok(s.login("national").get(s.url + "/api/v1/inbox"))["items"]} == {a["id"], b["id"]}
+        assert len(ok(off.get(s.url + "/api/v1/inbox", params={"limit": "1"}))["items"]) == 1
+        err(off.get(s.url + "/api/v1/inbox", params={"limit": "0"}), 400, "bad_value", "limit")
+    finally:
+        s.stop()
+
