@@ -180,23 +180,38 @@ static int sq_schema_version(store *st) {
   return v;
 }
 
+/* Rows of PRAGMA foreign_key_check (0 = none), or -1. */
+static int fk_violations(store *st) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(DB(st), "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK) return -1;
+  int n = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) n++;
+  sqlite3_finalize(s);
+  return n;
+}
+
 static int migrate(store *st, cirs_err *e) {
   int have = sq_schema_version(st);
   for (const embedded_file *f = embedded_files; f->name; f++) {
     if (strncmp(f->name, "src/store/sql/", 14)) continue;
     int v = atoi(f->name + 14);
     if (v <= have) continue;
-    if (exec(st, "BEGIN IMMEDIATE", e)) return -1;
+    /* Foreign keys are checked once at the end (PRAGMA foreign_key_check), so a migration may rebuild a table
+     * that others refer to (SQLite's table-rebuild procedure); the pragma is a no-op inside a transaction. */
+    if (exec(st, "PRAGMA foreign_keys=OFF", e) || exec(st, "BEGIN IMMEDIATE", e)) return -1;
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
-    if (exec(st, (const char *)f->data, e) || exec(st, pragma, e)) {
+    int fk_bad = 0;
+    if (exec(st, (const char *)f->data, e) || (fk_bad = fk_violations(st)) != 0 || exec(st, pragma, e)) {
+      if (fk_bad) err_set(e, "db_error", "", fk_bad < 0 ? "foreign_key_check failed" : "foreign key violations after the migration");
       char m[ERR_MSG_MAX];
       snprintf(m, sizeof m, "migration %.60s: %.400s", f->name, e->msg);
       err_set(e, "db_error", "", m);
       exec(st, "ROLLBACK", NULL);
+      exec(st, "PRAGMA foreign_keys=ON", NULL);
       return -1;
     }
-    if (exec(st, "COMMIT", e)) return -1;
+    if (exec(st, "COMMIT", e) || exec(st, "PRAGMA foreign_keys=ON", e)) return -1;
     have = v;
   }
   return 0;
@@ -313,8 +328,9 @@ static int sq_authority_insert(store *st, model_authority *a, cirs_err *e) {
   int64_t parent = 0;
   if (a->parent && !(parent = id_by_code(st, "authorities", a->parent))) return err_set(e, "not_found", "parent", a->parent);
   sqlite3_stmt *s;
-  if (prep(st, "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms) VALUES(?,?,?,?,?,?,?,?,?)", &s, e))
+  if (prep(st, "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms,city) VALUES(?,?,?,?,?,?,?,?,?,?)", &s, e))
     return -1;
+  bind_text(s, 10, a->city);
   bind_text(s, 1, a->code);
   bind_text(s, 2, a->type);
   bind_text(s, 3, a->name);
@@ -332,8 +348,9 @@ static int sq_authority_insert(store *st, model_authority *a, cirs_err *e) {
 
 static int sq_org_insert(store *st, model_org *o, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms) VALUES(?,?,?,?,?,?,?,?,?,?)", &s, e))
+  if (prep(st, "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms,city) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &s, e))
     return -1;
+  bind_text(s, 11, o->city);
   bind_text(s, 1, o->code);
   bind_text(s, 2, o->name);
   bind_text(s, 3, o->name_en);
@@ -373,20 +390,22 @@ static int sq_user_insert(store *st, model_user *u, cirs_err *e) {
 
 static int sq_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = ?", &s, e))
+  if (prep(st, "SELECT id, code, name, name_en, kinds, province, city, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = ?", &s, e))
     return -1;
   bind_text(s, 1, code);
   return one_row(st, s, "org", code, out, e);
 }
 
-static int sq_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
-                              cirs_err *e) {
+static int sq_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department,
+                              char *code, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "SELECT code FROM authorities WHERE type = ?1 AND (province IS NULL OR province = ?2) AND (sector IS NULL OR sector = ?3)"
-           " AND (department IS NULL OR department = ?4) ORDER BY (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
+           " AND (department IS NULL OR department = ?4) AND (city IS NULL OR city = ?5)"
+           " ORDER BY (city IS NULL), (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
            &s, e))
     return -1;
+  bind_text(s, 5, city);
   bind_text(s, 1, type);
   bind_text(s, 2, province);
   bind_text(s, 3, sector);
@@ -477,8 +496,9 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
-           "status,source,confidence,created_ms,met_ms,from_authority_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "(SELECT id FROM authorities WHERE code = ?18))",
+           "status,source,confidence,created_ms,met_ms,from_authority_id,warning_id,response_id,organisation_id)"
+           " VALUES(nullif(?1,0),?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+           "(SELECT id FROM authorities WHERE code = ?18),nullif(?19,0),nullif(?20,0),nullif(?21,0))",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, o->incident_id);
@@ -499,6 +519,9 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_bind_int64(s, 16, time_now_ms());
   bind_time(s, 17, o->met_ms);
   bind_text(s, 18, o->from_authority);
+  sqlite3_bind_int64(s, 19, o->warning_id);
+  sqlite3_bind_int64(s, 20, o->response_id);
+  sqlite3_bind_int64(s, 21, o->organisation_id);
   if (step_done(st, s, "obligation", e)) return -1;
   o->id = sqlite3_last_insert_rowid(DB(st));
   return 0;
@@ -590,13 +613,19 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
 
 /* Now in epoch ms inside SQL (obligations past due read as overdue until the scheduler records it). */
 #define NOW_SQL "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+/* An obligation's incident, or the warning or response it belongs to: its reference, drill flag and operator. */
+#define OB_REF_SQL "coalesce(i.ref, (SELECT ref FROM warnings WHERE id = b.warning_id), (SELECT ref FROM responses WHERE id = b.response_id))"
+#define OB_DRILL_SQL \
+  "coalesce(i.drill, (SELECT drill FROM warnings WHERE id = b.warning_id), (SELECT drill FROM responses WHERE id = b.response_id), 0)"
+#define OB_ORG_SQL "coalesce(i.organisation_id, b.organisation_id)"
 static const char OBLIGATION_COLS[] =
-    "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
-    " b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
+    "SELECT b.id, b.incident_id, " OB_REF_SQL " AS ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\","
+    " b.to_authorities, b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
     " CASE WHEN b.status = 'pending' AND b.due_ms < " NOW_SQL " THEN 'overdue' ELSE b.status END AS status,"
     " b.met_ms, b.source, b.confidence,"
-    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, i.drill"
-    " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
+    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, " OB_DRILL_SQL " AS drill, b.warning_id, b.response_id,"
+    " (SELECT code FROM organisations WHERE id = b.organisation_id) AS organisation"
+    " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id ";
 
 static int sq_incident_get(store *st, const char *key, const store_scope *scope, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
@@ -636,12 +665,12 @@ static int sq_incident_get(store *st, const char *key, const store_scope *scope,
 static int sq_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
   char sql[3000];
   snprintf(sql, sizeof sql,
-           "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
+           "%s WHERE b.id > :after AND (:org = 0 OR " OB_ORG_SQL " = :org)"
            " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
            " AND (:status IS NULL OR (CASE WHEN b.status = 'pending' AND b.due_ms < :now THEN 'overdue' ELSE b.status END) = :status)"
            " AND (:due_before IS NULL OR (b.status = 'pending' AND b.due_ms >= :now AND b.due_ms < :due_before))"
-           " AND (:drill = 0 OR i.drill = :drill - 1) AND (:s_all = 1"
-           " OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"
+           " AND (:drill = 0 OR " OB_DRILL_SQL " = :drill - 1) AND (:s_all = 1"
+           " OR (:s_org <> 0 AND " OB_ORG_SQL " = :s_org AND b.from_party = 'operator')"
            " OR (:s_auth <> 0 AND b.from_authority_id IN (" SUBTREE_SQL(":s_auth") ")))"
            " ORDER BY b.id LIMIT :limit",
            OBLIGATION_COLS);
@@ -1212,10 +1241,12 @@ static int sq_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e)
 
 static int sq_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT o.id, o.incident_id, o.kind, o.regime, o.from_party, o.to_authorities, o.max, o.relative_to, o.due_ms, o.status,"
-               " o.met_ms, o.hard, o.created_ms, o.waived_reason, o.waived_by, i.ref, i.title, i.grade, i.drill, i.organisation_id,"
-               " o.from_authority_id, (SELECT code FROM authorities WHERE id = o.from_authority_id) AS from_authority"
-               " FROM obligations o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?",
+  if (prep(st, "SELECT b.id, b.incident_id, b.kind, b.regime, b.from_party, b.to_authorities, b.max, b.relative_to, b.due_ms, b.status,"
+               " b.met_ms, b.hard, b.created_ms, b.waived_reason, b.waived_by, " OB_REF_SQL " AS ref,"
+               " coalesce(i.title, (SELECT title FROM warnings WHERE id = b.warning_id), (SELECT title FROM responses WHERE id = b.response_id)) AS title,"
+               " coalesce(i.grade, '') AS grade, " OB_DRILL_SQL " AS drill, " OB_ORG_SQL " AS organisation_id, b.warning_id, b.response_id,"
+               " b.from_authority_id, (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority"
+               " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id WHERE b.id = ?",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, id);

@@ -34,9 +34,9 @@ int store_authority_insert(store *st, model_authority *a, cirs_err *e) { return 
 int store_org_insert(store *st, model_org *o, cirs_err *e) { return st->drv->org_insert(st, o, e); }
 int store_user_insert(store *st, model_user *u, cirs_err *e) { return st->drv->user_insert(st, u, e); }
 int store_org_get(store *st, const char *code, json_t **out, cirs_err *e) { return st->drv->org_get(st, code, out, e); }
-int store_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+int store_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department, char *code,
                           cirs_err *e) {
-  return st->drv->authority_match(st, type, province, sector, department, code, e);
+  return st->drv->authority_match(st, type, province, city, sector, department, code, e);
 }
 int store_incident_insert(store *st, model_incident *inc, cirs_err *e) { return st->drv->incident_insert(st, inc, e); }
 int store_report_insert(store *st, model_report *r, cirs_err *e) { return st->drv->report_insert(st, r, e); }

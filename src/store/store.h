@@ -48,7 +48,7 @@ int store_org_get(store *st, const char *code, json_t **out, cirs_err *e);
 /* The authority of `type` whose jurisdiction covers (province, sector, department): an authority matches when
  * each of its jurisdiction columns is NULL or equal. Writes its code into `code` (size MODEL_CODE_MAX) and
  * returns 1, or returns 0 when none matches, -1 on error. */
-int store_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department,
+int store_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department,
                           char *code, cirs_err *e);
 
 /* Incidents and their records. */

@@ -18,7 +18,7 @@ typedef struct store_driver {
   int (*org_insert)(store *st, model_org *o, cirs_err *e);
   int (*user_insert)(store *st, model_user *u, cirs_err *e);
   int (*org_get)(store *st, const char *code, json_t **out, cirs_err *e);
-  int (*authority_match)(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+  int (*authority_match)(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department, char *code,
                          cirs_err *e);
   int (*incident_insert)(store *st, model_incident *inc, cirs_err *e);
   int (*report_insert)(store *st, model_report *r, cirs_err *e);
