@@ -116,7 +116,8 @@ static int exec(store *st, const char *sql, cirs_err *e) {
 
 /* Columns holding JSON text, returned parsed. */
 static int is_json_col(const char *name) {
-  static const char *const cols[] = {"kinds", "regimes", "to", "to_parties", "to_authorities", "content", "assessment", "payload", NULL};
+  static const char *const cols[] = {"kinds",   "regimes", "to",      "to_parties", "to_authorities", "content", "assessment",
+                                     "payload", "measures", "scope", "decider",    NULL};
   for (const char *const *c = cols; *c; c++)
     if (!strcmp(name, *c)) return 1;
   return 0;
@@ -1490,6 +1491,318 @@ static int64_t sq_id_of(store *st, const char *what, const char *code) {
   return id_by_code(st, !strcmp(what, "authority") ? "authorities" : "organisations", code);
 }
 
+/* --- emergency: warnings and responses ------------------------------------------------------------------------- */
+
+static const char *jget_s(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static int64_t jget_i(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static int ref_insert(store *st, const char *table, const char *prefix, int64_t at_ms, int64_t *id, char ref[40]) {
+  *id = next_id(st, table);
+  char t[TIME_STR_MAX];
+  time_format(at_ms, 480, t);
+  snprintf(ref, 40, "%s-%.4s-%06lld", prefix, t, (long long)*id);
+  return 0;
+}
+
+static int sq_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(w, "now");
+  ref_insert(st, "warnings", "WARN", now, id, ref);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO warnings(id, ref, issuer_id, scheme, level, category, title, matters, measures, scope, starts_ms, status, drill,"
+               " created_by, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'active', ?12, ?13, ?14, ?14)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, *id);
+  bind_text(s, 2, ref);
+  sqlite3_bind_int64(s, 3, jget_i(w, "issuer_id"));
+  bind_text(s, 4, jget_s(w, "scheme"));
+  bind_text(s, 5, jget_s(w, "level"));
+  bind_text(s, 6, jget_s(w, "category"));
+  bind_text(s, 7, jget_s(w, "title"));
+  bind_text(s, 8, jget_s(w, "matters"));
+  bind_json(s, 9, json_object_get(w, "measures"));
+  bind_json(s, 10, json_object_get(w, "scope"));
+  sqlite3_bind_int64(s, 11, jget_i(w, "starts_ms"));
+  sqlite3_bind_int(s, 12, json_is_true(json_object_get(w, "drill")));
+  bind_text(s, 13, jget_s(w, "created_by"));
+  sqlite3_bind_int64(s, 14, now);
+  return step_done(st, s, "warning", e);
+}
+
+#define SCOPE_IN(col, key) col " IN (SELECT value FROM json_each(?2, '$." key "'))"
+static int sq_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e) {
+  static const char *const sql[2] = {
+      "INSERT OR IGNORE INTO warning_recipients(warning_id, organisation_id) SELECT ?1, o.id FROM organisations o WHERE "
+      SCOPE_IN("o.province", "provinces") " OR " SCOPE_IN("o.sector", "sectors") " OR " SCOPE_IN("o.department", "departments"),
+      "INSERT OR IGNORE INTO warning_recipients(warning_id, authority_id) SELECT ?1, a.id FROM authorities a WHERE a.id <> ?3 AND ("
+      SCOPE_IN("a.province", "provinces") " OR " SCOPE_IN("a.sector", "sectors") " OR " SCOPE_IN("a.department", "departments") ")"};
+  *count = 0;
+  for (int i = 0; i < 2; i++) {
+    sqlite3_stmt *s;
+    if (prep(st, sql[i], &s, e)) return -1;
+    sqlite3_bind_int64(s, 1, warning_id);
+    bind_json(s, 2, scope);
+    sqlite3_bind_int64(s, 3, issuer_id);
+    if (step_done(st, s, "warning recipients", e)) return -1;
+    *count += sqlite3_changes(DB(st));
+  }
+  return 0;
+}
+
+static const char WARNING_COLS[] =
+    "SELECT w.id, w.ref, a.code AS issuer, a.type AS issuer_type, w.issuer_id, w.scheme, w.level, w.category, w.title, w.matters, w.measures,"
+    " w.scope, w.starts_ms, w.status, w.drill, w.version, w.created_by, w.created_ms, w.updated_ms, w.lifted_ms, w.lifted_by, w.lift_reason,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id) AS recipients_total,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id AND r.acked_ms IS NOT NULL) AS acknowledged"
+    " FROM warnings w JOIN authorities a ON a.id = w.issuer_id ";
+
+static int sq_warning_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE w.ref = ?1 OR CAST(w.id AS TEXT) = ?1", WARNING_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, key);
+  if (one_row(st, s, "id", key, out, e)) return -1;
+  json_t *rows;
+  if (prep(st, "SELECT (SELECT code FROM authorities WHERE id = r.authority_id) AS authority, r.authority_id,"
+               " (SELECT code FROM organisations WHERE id = r.organisation_id) AS organisation, r.organisation_id, r.acked_ms, r.acked_by"
+               " FROM warning_recipients r WHERE r.warning_id = ? ORDER BY r.authority_id IS NULL, r.authority_id, r.organisation_id",
+           &s, e) ||
+      (sqlite3_bind_int64(s, 1, jget_i(*out, "id")), rows_json(st, s, &rows, e))) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_object_set_new(*out, "recipients", rows);
+  return 0;
+}
+
+/* Bindings shared by the two list queries: ?1 all, ?2 authority, ?3 organisation, ?4 status, ?5 after, ?6 limit, ?7 drill. */
+static void bind_em(sqlite3_stmt *s, const store_em_q *q) {
+  sqlite3_bind_int(s, 1, q->all);
+  sqlite3_bind_int64(s, 2, q->authority_id);
+  sqlite3_bind_int64(s, 3, q->organisation_id);
+  bind_text(s, 4, q->status);
+  sqlite3_bind_int64(s, 5, q->after);
+  sqlite3_bind_int(s, 6, q->limit);
+  sqlite3_bind_int(s, 7, q->drill);
+}
+
+static int sq_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE w.id > ?5 AND (?4 IS NULL OR w.status = ?4) AND (?7 = 0 OR w.drill = ?7 - 1) AND (?1"
+           " OR (?2 <> 0 AND (w.issuer_id IN (" SUBTREE_SQL("?2") ")"
+           "   OR EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.authority_id = ?2)))"
+           " OR (?3 <> 0 AND EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.organisation_id = ?3)))"
+           " ORDER BY w.id LIMIT ?6",
+           WARNING_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_em(s, q);
+  return rows_json(st, s, out, e);
+}
+
+/* UPDATE table SET <each key of changes> = value, from a fixed list of settable columns. */
+static int set_columns(store *st, const char *table, int64_t id, const json_t *changes, const char *const *allowed, const char *extra, cirs_err *e) {
+  char sql[1024];
+  size_t n = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET %s", table, extra);
+  const char *k;
+  json_t *v;
+  int cols = 0;
+  json_object_foreach((json_t *)changes, k, v) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a; a++) ok |= !strcmp(*a, k);
+    if (!ok) return err_set(e, "internal", k, "not a settable column");
+    n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s = ?%d", cols || *extra ? ", " : "", k, cols + 1);
+    cols++;
+  }
+  snprintf(sql + n, sizeof sql - n, " WHERE id = ?%d", cols + 1);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  int i = 1;
+  json_object_foreach((json_t *)changes, k, v) {
+    if (json_is_integer(v)) sqlite3_bind_int64(s, i, json_integer_value(v));
+    else if (json_is_string(v)) bind_text(s, i, json_string_value(v));
+    else if (json_is_null(v)) sqlite3_bind_null(s, i);
+    else bind_json(s, i, v);
+    i++;
+  }
+  sqlite3_bind_int64(s, i, id);
+  if (step_done(st, s, table, e)) return -1;
+  return sqlite3_changes(DB(st)) ? 0 : err_set(e, "not_found", "id", table);
+}
+
+static int sq_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"level", "title", "matters", "measures", "status", "lifted_ms", "lifted_by", "lift_reason", "updated_ms", NULL};
+  if (set_columns(st, "warnings", id, changes, cols, "version = version + 1", e)) return -1;
+  if (!jget_s(changes, "status") || strcmp(jget_s(changes, "status"), "lifted")) return 0;
+  /* A lifted warning's measures are no longer due. */
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE obligations SET status = 'waived', waived_reason = ?2, waived_by = ?3 WHERE warning_id = ?1 AND status = 'pending'", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, "预警已解除 / warning lifted");
+  bind_text(s, 3, jget_s(changes, "lifted_by"));
+  return step_done(st, s, "obligations of the warning", e);
+}
+
+static int sq_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT acked_ms FROM warning_recipients WHERE warning_id = ?1 AND coalesce(authority_id, 0) = ?2 AND coalesce(organisation_id, 0) = ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, warning_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, organisation_id);
+  json_t *row;
+  if (one_row(st, s, "id", L("本单位不是该预警的接收方", "your authority or organisation is not a recipient of this warning"), &row, e)) return -1;
+  int done = !json_is_null(json_object_get(row, "acked_ms"));
+  json_decref(row);
+  if (done) return err_set_msg(e, "conflict", "", L("已确认收到该预警", "the warning was acknowledged already"));
+  if (prep(st, "UPDATE warning_recipients SET acked_ms = ?4, acked_by = ?5 WHERE warning_id = ?1 AND coalesce(authority_id, 0) = ?2"
+               " AND coalesce(organisation_id, 0) = ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, warning_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, organisation_id);
+  sqlite3_bind_int64(s, 4, now);
+  bind_text(s, 5, by);
+  return step_done(st, s, "warning acknowledgement", e);
+}
+
+static int sq_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(r, "now");
+  ref_insert(st, "responses", "RESP", now, id, ref);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO responses(id, ref, starter_id, scheme, level, title, decider, status, drill, warning_id, started_by, started_ms)"
+               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, nullif(?9, 0), ?10, ?11)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, *id);
+  bind_text(s, 2, ref);
+  sqlite3_bind_int64(s, 3, jget_i(r, "starter_id"));
+  bind_text(s, 4, jget_s(r, "scheme"));
+  bind_text(s, 5, jget_s(r, "level"));
+  bind_text(s, 6, jget_s(r, "title"));
+  bind_json(s, 7, json_object_get(r, "decider"));
+  sqlite3_bind_int(s, 8, json_is_true(json_object_get(r, "drill")));
+  sqlite3_bind_int64(s, 9, jget_i(r, "warning_id"));
+  bind_text(s, 10, jget_s(r, "started_by"));
+  sqlite3_bind_int64(s, 11, now);
+  if (step_done(st, s, "response", e)) return -1;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(r, "incidents"), i, x) {
+    if (prep(st, "INSERT OR IGNORE INTO response_incidents(response_id, incident_id) VALUES(?, ?)", &s, e)) return -1;
+    sqlite3_bind_int64(s, 1, *id);
+    sqlite3_bind_int64(s, 2, json_integer_value(x));
+    if (step_done(st, s, "response incident", e)) return -1;
+  }
+  return 0;
+}
+
+static const char RESPONSE_COLS[] =
+    "SELECT p.id, p.ref, a.code AS starter, a.type AS starter_type, p.starter_id, p.scheme, p.level, p.title, p.decider, p.status, p.drill,"
+    " (SELECT ref FROM warnings WHERE id = p.warning_id) AS warning, p.started_by, p.started_ms, p.end_proposed_by, p.end_proposed_ms,"
+    " p.ended_by, p.ended_ms, p.summary FROM responses p JOIN authorities a ON a.id = p.starter_id ";
+
+static int sq_response_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE p.ref = ?1 OR CAST(p.id AS TEXT) = ?1", RESPONSE_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, key);
+  if (one_row(st, s, "id", key, out, e)) return -1;
+  static const char *const parts[3][2] = {
+      {"incidents", "SELECT i.id, i.ref, i.title, i.grade, i.organisation_id, i.drill FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+                    " WHERE x.response_id = ? ORDER BY i.id"},
+      {"updates", "SELECT id, kind, text, at_ms, by_user FROM response_updates WHERE response_id = ? ORDER BY id"},
+      {"investigation", "SELECT id, content, submitted_by, submitted_ms FROM investigations WHERE response_id = ?"}};
+  for (int k = 0; k < 3; k++) {
+    json_t *rows;
+    if (prep(st, parts[k][1], &s, e) || (sqlite3_bind_int64(s, 1, jget_i(*out, "id")), rows_json(st, s, &rows, e))) {
+      json_decref(*out);
+      *out = NULL;
+      return -1;
+    }
+    if (k == 2) {
+      json_object_set(*out, parts[k][0], json_array_size(rows) ? json_array_get(rows, 0) : json_null());
+      json_decref(rows);
+    } else json_object_set_new(*out, parts[k][0], rows);
+  }
+  return 0;
+}
+
+static int sq_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE p.id > ?5 AND (?4 IS NULL OR p.status = ?4) AND (?7 = 0 OR p.drill = ?7 - 1) AND (?1"
+           " OR (?2 <> 0 AND (p.starter_id IN (" SUBTREE_SQL("?2") ") OR EXISTS (SELECT 1 FROM response_incidents x JOIN incident_routes r"
+           "   ON r.incident_id = x.incident_id WHERE x.response_id = p.id AND r.authority_id IN (" SUBTREE_SQL("?2") "))))"
+           " OR (?3 <> 0 AND EXISTS (SELECT 1 FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+           "   WHERE x.response_id = p.id AND i.organisation_id = ?3)))"
+           " ORDER BY p.id LIMIT ?6",
+           RESPONSE_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_em(s, q);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"status", "end_proposed_by", "end_proposed_ms", "ended_by", "ended_ms", "summary", NULL};
+  return set_columns(st, "responses", id, changes, cols, "", e);
+}
+
+static int sq_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO response_updates(response_id, kind, text, at_ms, by_user) VALUES(?, ?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, response_id);
+  bind_text(s, 2, kind);
+  bind_text(s, 3, text);
+  sqlite3_bind_int64(s, 4, now);
+  bind_text(s, 5, by);
+  return step_done(st, s, "response update", e);
+}
+
+static int sq_authority_get(store *st, const char *code, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT a.id, a.code, a.type, a.name, a.name_en, a.province, a.city, a.sector, a.department, p.code AS parent FROM authorities a"
+               " LEFT JOIN authorities p ON p.id = a.parent_id WHERE a.code = ?",
+           &s, e))
+    return -1;
+  bind_text(s, 1, code);
+  if (one_row(st, s, "authority", code, out, e)) return -1;
+  json_t *rows;
+  if (prep(st, "WITH RECURSIVE up(id) AS (SELECT parent_id FROM authorities WHERE code = ?1 UNION SELECT a.parent_id FROM authorities a JOIN up ON a.id = up.id)"
+               " SELECT id FROM up WHERE id IS NOT NULL",
+           &s, e) ||
+      (bind_text(s, 1, code), rows_json(st, s, &rows, e))) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_t *ids = json_array(), *r;
+  size_t i;
+  json_array_foreach(rows, i, r) json_array_append(ids, json_object_get(r, "id"));
+  json_decref(rows);
+  json_object_set_new(*out, "ancestors", ids);
+  return 0;
+}
+
+static int sq_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO investigations(response_id, content, submitted_by, submitted_ms) VALUES(?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, response_id);
+  bind_json(s, 2, content);
+  bind_text(s, 3, by);
+  sqlite3_bind_int64(s, 4, now);
+  if (step_done(st, s, "investigation", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
+}
+
 const store_driver store_sqlite_driver = {
     .name = "sqlite",
     .open = sq_open,
@@ -1559,6 +1872,19 @@ const store_driver store_sqlite_driver = {
     .incident_events = sq_incident_events,
     .cleanup = sq_cleanup,
     .obligation_counts = sq_obligation_counts,
+    .warning_insert = sq_warning_insert,
+    .warning_recipients_fill = sq_warning_recipients_fill,
+    .warning_get = sq_warning_get,
+    .warning_list = sq_warning_list,
+    .warning_set = sq_warning_set,
+    .warning_ack = sq_warning_ack,
+    .response_insert = sq_response_insert,
+    .response_get = sq_response_get,
+    .response_list = sq_response_list,
+    .response_set = sq_response_set,
+    .response_update_add = sq_response_update_add,
+    .investigation_insert = sq_investigation_insert,
+    .authority_get = sq_authority_get,
 };
 
 /* --- mail intake (issue 7) -------------------------------------------------------------------------------------

@@ -151,3 +151,24 @@ int store_incident_authorities(store *st, int64_t incident_id, const char *via, 
   return st->drv->incident_authorities(st, incident_id, via, out, e);
 }
 int64_t store_id_of(store *st, const char *what, const char *code) { return st->drv->id_of(st, what, code); }
+int store_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e) { return st->drv->warning_insert(st, w, id, ref, e); }
+int store_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e) {
+  return st->drv->warning_recipients_fill(st, warning_id, issuer_id, scope, count, e);
+}
+int store_warning_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->warning_get(st, id_or_ref, out, e); }
+int store_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) { return st->drv->warning_list(st, q, out, e); }
+int store_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e) { return st->drv->warning_set(st, id, changes, e); }
+int store_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->warning_ack(st, warning_id, authority_id, organisation_id, by, now, e);
+}
+int store_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e) { return st->drv->response_insert(st, r, id, ref, e); }
+int store_response_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->response_get(st, id_or_ref, out, e); }
+int store_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) { return st->drv->response_list(st, q, out, e); }
+int store_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e) { return st->drv->response_set(st, id, changes, e); }
+int store_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->response_update_add(st, response_id, kind, text, by, now, e);
+}
+int store_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  return st->drv->investigation_insert(st, response_id, content, by, now, id, e);
+}
+int store_authority_get(store *st, const char *code, json_t **out, cirs_err *e) { return st->drv->authority_get(st, code, out, e); }

@@ -76,6 +76,20 @@ typedef struct store_driver {
   int (*incident_events)(store *st, int64_t incident_id, json_t **out, cirs_err *e);
   int (*cleanup)(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **counts, cirs_err *e);
   int (*obligation_counts)(store *st, json_t **out, cirs_err *e);
+  /* warnings and responses (store.h, "emergency") */
+  int (*warning_insert)(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e);
+  int (*warning_recipients_fill)(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e);
+  int (*warning_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*warning_list)(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+  int (*warning_set)(store *st, int64_t id, const json_t *changes, cirs_err *e);
+  int (*warning_ack)(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e);
+  int (*response_insert)(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e);
+  int (*response_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*response_list)(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+  int (*response_set)(store *st, int64_t id, const json_t *changes, cirs_err *e);
+  int (*response_update_add)(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e);
+  int (*investigation_insert)(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e);
+  int (*authority_get)(store *st, const char *code, json_t **out, cirs_err *e);
 } store_driver;
 
 /* Every driver's handle starts with this. */
