@@ -1050,9 +1050,84 @@ static int visible_response(hctx *h, json_t **r) {
   return 0;
 }
 
+/* A response shows its starter's duty contacts while it runs (联络表, shown during active responses). */
 static int h_response_get(hctx *h) {
-  json_t *r;
-  return visible_response(h, &r) ? -1 : ok(h->rs, 200, r);
+  json_t *r, *auth = NULL, *contacts = NULL;
+  if (visible_response(h, &r)) return -1;
+  cirs_err e = {0};
+  if (strcmp(json_string_value(json_object_get(r, "status")), "ended") &&
+      !store_authority_get(h->st, json_string_value(json_object_get(r, "starter")), &auth, &e) &&
+      !store_contacts_list(h->st, json_integer_value(json_object_get(auth, "id")), &contacts, &e))
+    json_object_set_new(r, "contacts", contacts);
+  json_decref(auth);
+  return ok(h->rs, 200, r);
+}
+
+/* Duty contacts of an authority (?authority=CODE, default the caller's): its staff, the authorities above it, the
+ * national office, auditors and system admins read; its admins (and system admins) replace the list. */
+static int contacts_target(hctx *h, const char *code, json_t **auth, int write) {
+  cirs_err e = {0};
+  if (!code) code = pstr(h->c, "authority");
+  if (!code) return fail(h->rs, "missing_field", "authority", "需要 authority", "authority is required");
+  if (strlen(code) >= MODEL_CODE_MAX || store_authority_get(h->st, code, auth, &e))
+    return fail(h->rs, "not_found", "authority", "机构不存在", "no such authority");
+  int64_t me = pint(h->c, "authority_id");
+  const char *role = pstr(h->c, "role");
+  int above = 0;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(*auth, "ancestors"), i, x) above |= me && json_integer_value(x) == me;
+  int own = me && me == json_integer_value(json_object_get(*auth, "id"));
+  int allowed = write ? (!strcmp(role, "system_admin") || (own && !strcmp(role, "authority_admin"))) : (own || above || see_all(h->c));
+  if (!allowed) {
+    json_decref(*auth);
+    *auth = NULL;
+    return write ? fail(h->rs, "forbidden", "authority", "只有本机关管理员可以修改联络表", "only the authority's admin changes its contact list")
+                 : fail(h->rs, "not_found", "authority", "机构不存在", "no such authority");
+  }
+  return 0;
+}
+
+static int h_contacts_get(hctx *h) {
+  const char *code, *format;
+  json_t *auth, *rows;
+  if (query_str(h->rq, h->rs, "authority", MODEL_CODE_MAX, &code) || query_str(h->rq, h->rs, "format", QUERY_ENUM_MAX, &format)) return -1;
+  if (format && strcmp(format, "json") && strcmp(format, "csv")) return fail(h->rs, "bad_value", "format", "format 应为 json 或 csv", "format must be json or csv");
+  if (contacts_target(h, code, &auth, 0)) return -1;
+  cirs_err e = {0};
+  int rc = store_contacts_list(h->st, json_integer_value(json_object_get(auth, "id")), &rows, &e);
+  char name[MODEL_CODE_MAX + 32];
+  snprintf(name, sizeof name, "contacts-%s.csv", json_string_value(json_object_get(auth, "code")));
+  json_t *out = rc ? NULL : json_pack("{s:O, s:o}", "authority", json_object_get(auth, "code"), "items", rows);
+  json_decref(auth);
+  if (rc) return api_error(h->rs, &e);
+  if (!format || !strcmp(format, "json")) return ok(h->rs, 200, out);
+  size_t len = 0;
+  char *csv = export_contacts_csv(json_object_get(out, "items"), &len);
+  json_decref(out);
+  if (!csv) return fail(h->rs, "internal", "", "内存不足", "out of memory");
+  snprintf(h->rs->disposition, sizeof h->rs->disposition, "attachment; filename=\"%s\"", name);
+  h->rs->status = 200;
+  h->rs->raw = csv;
+  h->rs->raw_len = len;
+  h->rs->raw_owned = 1;
+  h->rs->content_type = "text/csv; charset=utf-8";
+  return 0;
+}
+
+static int h_contacts_set(hctx *h) {
+  const char *k;
+  json_t *v, *auth;
+  json_object_foreach(h->body, k, v) if (strcmp(k, "authority") && strcmp(k, "contacts")) return fail(h->rs, "unknown_field", k, k, k);
+  json_t *a = json_object_get(h->body, "authority"), *rows = json_object_get(h->body, "contacts");
+  if (a && !json_is_string(a)) return fail(h->rs, "wrong_type", "authority", "应为字符串", "string expected");
+  if (!rows) return fail(h->rs, "missing_field", "contacts", "需要 contacts", "contacts is required");
+  if (contacts_target(h, json_string_value(a), &auth, 1)) return -1;
+  cirs_err e = {0};
+  int rc = model_contacts_set(h->st, json_string_value(json_object_get(auth, "code")), rows, pstr(h->c, "username"), &e);
+  json_t *out = rc ? NULL : json_pack("{s:O, s:O}", "authority", json_object_get(auth, "code"), "items", rows);
+  json_decref(auth);
+  return rc ? api_error(h->rs, &e) : ok(h->rs, 200, out);
 }
 
 /* model_response_start's check that an incident is the caller's to see. */
@@ -1267,6 +1342,10 @@ static const route routes[] = {
      "approve the proposed end of a level I response (the command above)", "emergency", "ResponseEnd", "Response", 1, 200, NULL, NULL},
     {"POST", "/api/v1/responses/{id}/investigation", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_investigation, "提交调查评估报告（履行 30 日义务）",
      "submit the investigation report (meets the 30-day obligation)", "emergency", "Investigation", "Response", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/contacts", 1, {READERS, "auditor", "system_admin"}, h_contacts_get, "机构的应急联络表（format=csv 下载，带 BOM）",
+     "an authority's duty contact list (format=csv downloads it, with BOM)", "emergency", NULL, "Contacts", 0, 200, "authority,format", NULL},
+    {"POST", "/api/v1/contacts", 1, {"authority_admin", "system_admin"}, h_contacts_set, "整表替换本机关的应急联络表", "replace the authority's duty contact list",
+     "emergency", "ContactsSet", "Contacts", 1, 200, NULL, NULL},
     {"GET", "/api/v1/compliance", 1, {READERS, "auditor", "system_admin"}, h_compliance, "合规台账：按时率、迟报与超时清单、平均报告用时、后续报告调高的数值", "compliance ledger: on-time rate, late and overdue lists, mean time to report, facts raised by later versions", "obligations", NULL, "Compliance", 0, 200, "organisation,authority,subtree,from,to,drills", NULL},
     {"GET", "/api/v1/access-log", 1, {"auditor", "system_admin"}, h_access_log, "机关用户查阅事件的记录", "who of an authority read which incident, when", "audit", NULL, "Page", 0, 200, "limit,after,incident", NULL},
 };
@@ -1647,7 +1726,7 @@ static json_t *query_param(const char *name) {
       {"subtree", "boolean", NULL, "含下级机关", "with the authorities below"},
       {"drills", "boolean", NULL, "含演练", "include drills"},
       {"form", "string", NULL, "report（报告表，默认）或 final（总结报告）", "report (the report form, default) or final (the final report)"},
-      {"format", "string", NULL, "导出格式：csv、json、stix 或 misp（必填）", "export format: csv, json, stix or misp (required)"},
+      {"format", "string", NULL, "格式：导出为 csv、json、stix 或 misp（必填）；联络表为 json（默认）或 csv", "format: for exports csv, json, stix or misp (required); for contacts json (default) or csv"},
       {"what", "string", NULL, "incidents（默认，每起事件一行）或 obligations（每项义务一行；仅 csv、json）", "incidents (default, one row per incident) or obligations (one row per obligation; csv and json only)"},
       {"ref", "string", NULL, "只导出这一起事件（id 或受理编号；MISP 输出单个 Event）", "this one incident only (id or receipt number; MISP answers one Event)"},
   };

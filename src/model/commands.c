@@ -106,9 +106,21 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
     rc = store_user_insert(st, &u, e) || event(st, actor, "user.created", "user", u.id, json_deep_copy(x), e);
     nu++;
   }
+  /* Duty contact lists (seed 002 appendix 8.4 for the Jincheng command office). */
+  const char *code;
+  size_t nc = 0;
+  json_object_foreach(json_object_get(demo, "contacts"), code, x) {
+    if (rc || *code == '_') continue;
+    json_t *auth = NULL;
+    rc = model_contacts_check(x, e) || store_authority_get(st, code, &auth, e) ||
+         store_contacts_replace(st, json_integer_value(json_object_get(auth, "id")), x, actor, time_now_ms(), e);
+    json_decref(auth);
+    nc += json_array_size(x);
+  }
   if (!rc) rc = store_commit(st, e);
   if (rc) store_rollback(st);
-  else *summary = json_pack("{s:I, s:I, s:I}", "authorities", (json_int_t)na, "organisations", (json_int_t)no, "users", (json_int_t)nu);
+  else *summary = json_pack("{s:I, s:I, s:I, s:I}", "authorities", (json_int_t)na, "organisations", (json_int_t)no, "users", (json_int_t)nu, "contacts",
+                            (json_int_t)nc);
   json_decref(demo);
   return rc ? -1 : 0;
 }

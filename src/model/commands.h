@@ -95,4 +95,12 @@ int model_response_end(store *st, const rules_set *rs, const json_t *who, int64_
 /* {summary, causes?, losses?, responsibility?, lessons?, improvements?} by the authority in charge; meets the obligation. */
 int model_investigation_submit(store *st, const json_t *who, int64_t id, const json_t *doc, json_t **result, cirs_err *e);
 
+/* --- duty contacts (contacts.c) ------------------------------------------------------------------------------
+ * rows: [{unit, duty_phone?, contact?, mobile?, email?, note?}], at most 1000, cells at most 200 bytes. */
+int model_contacts_check(const json_t *rows, cirs_err *e);
+/* CSV (UTF-8, optional BOM; header names in Chinese or English; the pair 单位, 值班电话 may repeat in a row). */
+int model_contacts_parse_csv(const char *text, size_t n, json_t **rows, cirs_err *e);
+/* Replaces the list of `authority` (code) in one transaction with its event. */
+int model_contacts_set(store *st, const char *authority, const json_t *rows, const char *actor, cirs_err *e);
+
 #endif

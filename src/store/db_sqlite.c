@@ -1791,6 +1791,42 @@ static int sq_authority_get(store *st, const char *code, json_t **out, cirs_err 
   return 0;
 }
 
+static int sq_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "DELETE FROM duty_contacts WHERE authority_id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  if (step_done(st, s, "contacts", e)) return -1;
+  size_t i;
+  json_t *r;
+  json_array_foreach((json_t *)rows, i, r) {
+    if (prep(st, "INSERT INTO duty_contacts(authority_id, position, unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             &s, e))
+      return -1;
+    sqlite3_bind_int64(s, 1, authority_id);
+    sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+    bind_text(s, 3, jget_s(r, "unit"));
+    bind_text(s, 4, jget_s(r, "duty_phone"));
+    bind_text(s, 5, jget_s(r, "contact"));
+    bind_text(s, 6, jget_s(r, "mobile"));
+    bind_text(s, 7, jget_s(r, "email"));
+    bind_text(s, 8, jget_s(r, "note"));
+    bind_text(s, 9, by);
+    sqlite3_bind_int64(s, 10, now);
+    if (step_done(st, s, "contact", e)) return -1;
+  }
+  return 0;
+}
+
+static int sq_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms FROM duty_contacts WHERE authority_id = ? ORDER BY position",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  return rows_json(st, s, out, e);
+}
+
 static int sq_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "INSERT INTO investigations(response_id, content, submitted_by, submitted_ms) VALUES(?, ?, ?, ?)", &s, e)) return -1;
@@ -1885,6 +1921,8 @@ const store_driver store_sqlite_driver = {
     .response_update_add = sq_response_update_add,
     .investigation_insert = sq_investigation_insert,
     .authority_get = sq_authority_get,
+    .contacts_replace = sq_contacts_replace,
+    .contacts_list = sq_contacts_list,
 };
 
 /* --- mail intake (issue 7) -------------------------------------------------------------------------------------

@@ -172,3 +172,7 @@ int store_investigation_insert(store *st, int64_t response_id, const json_t *con
   return st->drv->investigation_insert(st, response_id, content, by, now, id, e);
 }
 int store_authority_get(store *st, const char *code, json_t **out, cirs_err *e) { return st->drv->authority_get(st, code, out, e); }
+int store_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->contacts_replace(st, authority_id, rows, by, now, e);
+}
+int store_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e) { return st->drv->contacts_list(st, authority_id, out, e); }

@@ -308,6 +308,10 @@ int store_response_update_add(store *st, int64_t response_id, const char *kind, 
 /* An authority by code: {id, code, type, name, name_en, province, city, sector, department, parent, ancestors: [ids of
  * every authority above it]}; not_found when none. */
 int store_authority_get(store *st, const char *code, json_t **out, cirs_err *e);
+/* Duty contacts (应急联络表) of an authority: replaces the whole list with `rows` [{unit, duty_phone?, contact?, mobile?,
+ * email?, note?}] (in order); lists it in order. */
+int store_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e);
+int store_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e);
 /* conflict when the response has an investigation report already. */
 int store_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e);
 

@@ -90,6 +90,8 @@ typedef struct store_driver {
   int (*response_update_add)(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e);
   int (*investigation_insert)(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e);
   int (*authority_get)(store *st, const char *code, json_t **out, cirs_err *e);
+  int (*contacts_replace)(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e);
+  int (*contacts_list)(store *st, int64_t authority_id, json_t **out, cirs_err *e);
 } store_driver;
 
 /* Every driver's handle starts with this. */

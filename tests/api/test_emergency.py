@@ -284,3 +284,30 @@ def test_drill_end_to_end_leaves_statistics_and_ledger_unchanged(env):
     assert with_drills["obligations"]["total"] > before["org"]["obligations"]["total"]
     assert [x["ref"] for x in ok(nat.get(srv.url + "/api/v1/responses", params={"drill": "true"}))["items"]] == [resp["ref"]]
     assert resp["ref"] not in [x["ref"] for x in ok(nat.get(srv.url + "/api/v1/responses", params={"drill": "false"}))["items"]]
+
+
+# ---- duty contacts ---------------------------------------------------------------------------------------------------------
+
+def test_duty_contacts_over_the_api(env):
+    srv, box = env
+    officer, admin, duty, op = srv.login("officer"), srv.login("authadmin"), srv.login("jc-duty"), srv.login("reporter-jc")
+    jc = ok(duty.get(srv.url + "/api/v1/contacts"))
+    assert jc["authority"] == "jc-command" and len(jc["items"]) == 28 and jc["items"][0]["unit"] == "省委办公室"
+    assert ok(officer.get(srv.url + "/api/v1/contacts", params={"authority": "jc-command"}))["items"] == jc["items"]   # the province is above
+    assert duty.get(srv.url + "/api/v1/contacts", params={"authority": "cac-140000"}).status_code == 404          # the city is not
+    assert op.get(srv.url + "/api/v1/contacts", params={"authority": "jc-command"}).status_code == 404
+    r = duty.get(srv.url + "/api/v1/contacts", params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv") and r.content.startswith(b"\xef\xbb\xbf")
+    assert "attachment" in r.headers["Content-Disposition"] and "省委办公室,0351-4045001" in r.content.decode("utf-8")
+    new = [{"unit": "省网信办值班室", "duty_phone": "0351-0000000", "contact": "张丽", "email": "duty@cac-shanxi.example.cn"}]
+    err(officer.post(srv.url + "/api/v1/contacts", json={"contacts": new}), 403, "forbidden")
+    err(admin.post(srv.url + "/api/v1/contacts", json={"contacts": [{"unit": "x", "duty_phone": "call"}]}), 400, "bad_value", "contacts[0].duty_phone")
+    err(admin.post(srv.url + "/api/v1/contacts", json={"authority": "jc-command", "contacts": new}), 403, "forbidden")
+    assert ok(admin.post(srv.url + "/api/v1/contacts", json={"contacts": new}))["items"] == new
+    assert ok(officer.get(srv.url + "/api/v1/contacts"))["items"][0]["contact"] == "张丽"
+    # An active response shows its starter's contact list.
+    inc = major_incident(srv, "晋城恒泰 联络表")
+    resp = ok(duty.post(srv.url + "/api/v1/responses", json={"level": "III", "title": "联络表", "incidents": [inc["id"]],
+                                                               "decider": {"role": "office_director", "name": "办公室主任"}}), 201)
+    shown = ok(officer.get(srv.url + f"/api/v1/responses/{resp['id']}"))
+    assert len(shown["contacts"]) == 28

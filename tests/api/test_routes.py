@@ -67,6 +67,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/warnings/{id}/lift"), ("post", "/api/v1/warnings/{id}/acknowledgements"), ("post", "/api/v1/responses"),
     ("get", "/api/v1/responses"), ("get", "/api/v1/responses/{id}"), ("post", "/api/v1/responses/{id}/updates"),
     ("post", "/api/v1/responses/{id}/end"), ("post", "/api/v1/responses/{id}/end-approval"), ("post", "/api/v1/responses/{id}/investigation"),
+    ("get", "/api/v1/contacts"), ("post", "/api/v1/contacts"),
     ("post", "/api/v1/incidents/{id}/receipts"), ("post", "/api/v1/incidents/{id}/escalations"),
     ("get", "/api/v1/obligations"), ("post", "/api/v1/tips"), ("get", "/api/v1/tips"), ("get", "/api/v1/access-log"),
     # clocks and notifications (tests/api/test_clocks.py)
