@@ -42,6 +42,18 @@ const cli_cmd cli_commands[] = {
     {"mail", "sender-add", cmd_mail_sender_add, "mail sender-add --db PATH --org ORG ADDRESS|@DOMAIN", "登记运营者的发件地址或域名",
      "register an organisation's sender address or domain"},
     {"mail", "senders", cmd_mail_senders, "mail senders --db PATH [--json]", "列出登记的发件地址", "list registered sender addresses"},
+    {"warning", "list", cmd_warning_list, "warning list --db PATH [--status S] [--json]", "列出预警", "list warnings"},
+    {"warning", "show", cmd_warning_show, "warning show --db PATH REF", "显示预警及确认情况", "show a warning and who acknowledged it"},
+    {"warning", "issue", cmd_warning_issue, "warning issue --db PATH --user USER FILE.json", "以某用户身份发布预警", "issue a warning as a user"},
+    {"warning", "lift", cmd_warning_lift, "warning lift --db PATH --user USER --reason TEXT REF", "解除预警", "lift a warning"},
+    {"response", "list", cmd_response_list, "response list --db PATH [--status S] [--json]", "列出应急响应", "list emergency responses"},
+    {"response", "show", cmd_response_show, "response show --db PATH REF", "显示应急响应（含联络表）", "show a response (with duty contacts)"},
+    {"response", "start", cmd_response_start, "response start --db PATH --user USER FILE.json", "以某用户身份启动应急响应", "start a response as a user"},
+    {"response", "end", cmd_response_end, "response end --db PATH --user USER [--summary T] [--approve] REF", "结束（或批准结束）应急响应",
+     "end (or approve ending) a response"},
+    {"contacts", "import", cmd_contacts_import, "contacts import --db PATH --authority CODE FILE.csv", "导入应急联络表（CSV）", "import a duty contact list (CSV)"},
+    {"contacts", "export", cmd_contacts_export, "contacts export --db PATH --authority CODE [-o FILE] [--json]", "导出应急联络表（CSV）",
+     "export a duty contact list (CSV)"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

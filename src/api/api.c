@@ -933,6 +933,248 @@ static int h_webhook_delete(hctx *h) {
   return ok(h->rs, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "active", 0));
 }
 
+/* --- warnings and emergency responses (issue 5) --------------------------------------------------------------- */
+
+/* Who the caller is for warnings and responses: everything (national office, auditor, system admin), its authority
+ * (issued or started by its subtree, addressed to it, covering incidents routed to it) or its organisation. */
+static store_em_q em_q(const caller *c) {
+  store_em_q q = {0};
+  if (see_all(c)) q.all = 1;
+  else if (pint(c, "authority_id")) q.authority_id = pint(c, "authority_id");
+  else q.organisation_id = pint(c, "organisation_id");
+  return q;
+}
+
+static int em_list(hctx *h, int responses) {
+  long long limit, after;
+  store_em_q q = em_q(h->c);
+  if (query_int(h->rq, h->rs, "limit", 1, API_PAGE_MAX, API_PAGE_DEFAULT, &limit) || query_int(h->rq, h->rs, "after", 0, INT64_MAX, 0, &after) ||
+      query_str(h->rq, h->rs, "status", QUERY_ENUM_MAX, &q.status) || query_drill(h->rq, h->rs, &q.drill))
+    return -1;
+  static const char *const ws[] = {"active", "lifted", NULL}, *const rs_[] = {"active", "end_proposed", "ended", NULL};
+  int okst = !q.status;
+  for (const char *const *s = responses ? rs_ : ws; q.status && *s; s++) okst |= !strcmp(*s, q.status);
+  if (!okst)
+    return responses ? fail(h->rs, "bad_value", "status", "status 应为 active、end_proposed 或 ended", "status must be active, end_proposed or ended")
+                     : fail(h->rs, "bad_value", "status", "status 应为 active 或 lifted", "status must be active or lifted");
+  q.after = after;
+  q.limit = (int)limit;
+  json_t *rows;
+  cirs_err e = {0};
+  if ((responses ? store_response_list : store_warning_list)(h->st, &q, &rows, &e)) return api_error(h->rs, &e);
+  return page(h->rs, rows, limit);
+}
+
+static int h_warning_list(hctx *h) { return em_list(h, 0); }
+static int h_response_list(hctx *h) { return em_list(h, 1); }
+
+/* One warning the caller may see (404 otherwise); a recipient sees only its own entry of the recipient list. */
+static int visible_warning(hctx *h, json_t **w) {
+  cirs_err e = {0};
+  *w = NULL;
+  if (strlen(h->param) > 40 || store_warning_get(h->st, h->param, w, &e)) {
+    if (strlen(h->param) > 40 || !strcmp(e.code, "not_found")) return fail(h->rs, "not_found", "id", "预警不存在", "no such warning");
+    return api_error(h->rs, &e);
+  }
+  if (see_all(h->c)) return 0;
+  int64_t aid = pint(h->c, "authority_id"), oid = aid ? 0 : pint(h->c, "organisation_id");
+  json_t *auth = NULL, *mine = json_array(), *r;
+  int manage = 0, addressed = 0;
+  if (aid && !store_authority_get(h->st, pstr(h->c, "authority"), &auth, &e)) {
+    json_t *issuer = NULL;
+    manage = json_integer_value(json_object_get(*w, "issuer_id")) == aid;
+    if (!manage && !store_authority_get(h->st, json_string_value(json_object_get(*w, "issuer")), &issuer, &e)) {
+      size_t i;
+      json_t *x;
+      json_array_foreach(json_object_get(issuer, "ancestors"), i, x) manage |= json_integer_value(x) == aid;
+    }
+    json_decref(issuer);
+  }
+  json_decref(auth);
+  size_t i;
+  json_array_foreach(json_object_get(*w, "recipients"), i, r) if ((aid && json_integer_value(json_object_get(r, "authority_id")) == aid) ||
+                                                                  (oid && json_integer_value(json_object_get(r, "organisation_id")) == oid)) {
+    addressed = 1;
+    json_array_append(mine, r);
+  }
+  if (!manage && !addressed) {
+    json_decref(mine);
+    json_decref(*w);
+    *w = NULL;
+    return fail(h->rs, "not_found", "id", "预警不存在", "no such warning");
+  }
+  if (!manage) json_object_set_new(*w, "recipients", mine);
+  else json_decref(mine);
+  return 0;
+}
+
+static int h_warning_get(hctx *h) {
+  json_t *w;
+  return visible_warning(h, &w) ? -1 : ok(h->rs, 200, w);
+}
+
+static int h_warning_issue(hctx *h) {
+  json_t *out;
+  cirs_err e = {0};
+  return model_warning_issue(h->st, h->ctx->rules, h->c->p, h->body, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 201, out);
+}
+
+static int warning_action(hctx *h, int what) {
+  json_t *w, *out;
+  if (visible_warning(h, &w)) return -1;
+  int64_t id = json_integer_value(json_object_get(w, "id"));
+  json_decref(w);
+  cirs_err e = {0};
+  int rc = what == 2 ? model_warning_ack(h->st, h->c->p, id, h->body, &out, &e)
+                     : model_warning_change(h->st, h->ctx->rules, h->c->p, id, h->body, what == 1, &out, &e);
+  if (rc) return api_error(h->rs, &e);
+  if (what == 2) { /* a recipient gets back its own view */
+    json_decref(out);
+    if (visible_warning(h, &out)) return -1;
+    return ok(h->rs, 201, out);
+  }
+  return ok(h->rs, 200, out);
+}
+static int h_warning_update(hctx *h) { return warning_action(h, 0); }
+static int h_warning_lift(hctx *h) { return warning_action(h, 1); }
+static int h_warning_ack(hctx *h) { return warning_action(h, 2); }
+
+/* Responses: visible when listed for the caller (em_q), checked by fetching the one row through the list query. */
+static int visible_response(hctx *h, json_t **r) {
+  cirs_err e = {0};
+  *r = NULL;
+  if (strlen(h->param) > 40 || store_response_get(h->st, h->param, r, &e)) {
+    if (strlen(h->param) > 40 || !strcmp(e.code, "not_found")) return fail(h->rs, "not_found", "id", "应急响应不存在", "no such response");
+    return api_error(h->rs, &e);
+  }
+  store_em_q q = em_q(h->c);
+  q.after = json_integer_value(json_object_get(*r, "id")) - 1;
+  q.limit = 1;
+  json_t *rows = NULL;
+  int seen = !store_response_list(h->st, &q, &rows, &e) && json_array_size(rows) &&
+             json_integer_value(json_object_get(json_array_get(rows, 0), "id")) == json_integer_value(json_object_get(*r, "id"));
+  json_decref(rows);
+  if (!seen) {
+    json_decref(*r);
+    *r = NULL;
+    return fail(h->rs, "not_found", "id", "应急响应不存在", "no such response");
+  }
+  return 0;
+}
+
+/* A response shows its starter's duty contacts while it runs (联络表, shown during active responses). */
+static int h_response_get(hctx *h) {
+  json_t *r, *auth = NULL, *contacts = NULL;
+  if (visible_response(h, &r)) return -1;
+  cirs_err e = {0};
+  if (strcmp(json_string_value(json_object_get(r, "status")), "ended") &&
+      !store_authority_get(h->st, json_string_value(json_object_get(r, "starter")), &auth, &e) &&
+      !store_contacts_list(h->st, json_integer_value(json_object_get(auth, "id")), &contacts, &e))
+    json_object_set_new(r, "contacts", contacts);
+  json_decref(auth);
+  return ok(h->rs, 200, r);
+}
+
+/* Duty contacts of an authority (?authority=CODE, default the caller's): its staff, the authorities above it, the
+ * national office, auditors and system admins read; its admins (and system admins) replace the list. */
+static int contacts_target(hctx *h, const char *code, json_t **auth, int write) {
+  cirs_err e = {0};
+  if (!code) code = pstr(h->c, "authority");
+  if (!code) return fail(h->rs, "missing_field", "authority", "需要 authority", "authority is required");
+  if (strlen(code) >= MODEL_CODE_MAX || store_authority_get(h->st, code, auth, &e))
+    return fail(h->rs, "not_found", "authority", "机构不存在", "no such authority");
+  int64_t me = pint(h->c, "authority_id");
+  const char *role = pstr(h->c, "role");
+  int above = 0;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(*auth, "ancestors"), i, x) above |= me && json_integer_value(x) == me;
+  int own = me && me == json_integer_value(json_object_get(*auth, "id"));
+  int allowed = write ? (!strcmp(role, "system_admin") || (own && !strcmp(role, "authority_admin"))) : (own || above || see_all(h->c));
+  if (!allowed) {
+    json_decref(*auth);
+    *auth = NULL;
+    return write ? fail(h->rs, "forbidden", "authority", "只有本机关管理员可以修改联络表", "only the authority's admin changes its contact list")
+                 : fail(h->rs, "not_found", "authority", "机构不存在", "no such authority");
+  }
+  return 0;
+}
+
+static int h_contacts_get(hctx *h) {
+  const char *code, *format;
+  json_t *auth, *rows;
+  if (query_str(h->rq, h->rs, "authority", MODEL_CODE_MAX, &code) || query_str(h->rq, h->rs, "format", QUERY_ENUM_MAX, &format)) return -1;
+  if (format && strcmp(format, "json") && strcmp(format, "csv")) return fail(h->rs, "bad_value", "format", "format 应为 json 或 csv", "format must be json or csv");
+  if (contacts_target(h, code, &auth, 0)) return -1;
+  cirs_err e = {0};
+  int rc = store_contacts_list(h->st, json_integer_value(json_object_get(auth, "id")), &rows, &e);
+  char name[MODEL_CODE_MAX + 32];
+  snprintf(name, sizeof name, "contacts-%s.csv", json_string_value(json_object_get(auth, "code")));
+  json_t *out = rc ? NULL : json_pack("{s:O, s:o}", "authority", json_object_get(auth, "code"), "items", rows);
+  json_decref(auth);
+  if (rc) return api_error(h->rs, &e);
+  if (!format || !strcmp(format, "json")) return ok(h->rs, 200, out);
+  size_t len = 0;
+  char *csv = export_contacts_csv(json_object_get(out, "items"), &len);
+  json_decref(out);
+  if (!csv) return fail(h->rs, "internal", "", "内存不足", "out of memory");
+  snprintf(h->rs->disposition, sizeof h->rs->disposition, "attachment; filename=\"%s\"", name);
+  h->rs->status = 200;
+  h->rs->raw = csv;
+  h->rs->raw_len = len;
+  h->rs->raw_owned = 1;
+  h->rs->content_type = "text/csv; charset=utf-8";
+  return 0;
+}
+
+static int h_contacts_set(hctx *h) {
+  const char *k;
+  json_t *v, *auth;
+  json_object_foreach(h->body, k, v) if (strcmp(k, "authority") && strcmp(k, "contacts")) return fail(h->rs, "unknown_field", k, k, k);
+  json_t *a = json_object_get(h->body, "authority"), *rows = json_object_get(h->body, "contacts");
+  if (a && !json_is_string(a)) return fail(h->rs, "wrong_type", "authority", "应为字符串", "string expected");
+  if (!rows) return fail(h->rs, "missing_field", "contacts", "需要 contacts", "contacts is required");
+  if (contacts_target(h, json_string_value(a), &auth, 1)) return -1;
+  cirs_err e = {0};
+  int rc = model_contacts_set(h->st, json_string_value(json_object_get(auth, "code")), rows, pstr(h->c, "username"), &e);
+  json_t *out = rc ? NULL : json_pack("{s:O, s:O}", "authority", json_object_get(auth, "code"), "items", rows);
+  json_decref(auth);
+  return rc ? api_error(h->rs, &e) : ok(h->rs, 200, out);
+}
+
+/* model_response_start's check that an incident is the caller's to see. */
+static int incident_visible_cb(void *ctx, const char *key, json_t **inc, cirs_err *e) {
+  hctx *h = ctx;
+  store_scope sc = scope_of(h->c);
+  if (store_incident_get(h->st, key, &sc, inc, e)) {
+    if (!strcmp(e->code, "not_found")) err_set_msg(e, "not_found", "incidents", L("事件不存在或不在本机关管辖范围内", "no such incident within your jurisdiction"));
+    return -1;
+  }
+  return 0;
+}
+
+static int h_response_start(hctx *h) {
+  json_t *out;
+  cirs_err e = {0};
+  return model_response_start(h->st, h->ctx->rules, h->c->p, incident_visible_cb, h, h->body, &out, &e) ? api_error(h->rs, &e) : ok(h->rs, 201, out);
+}
+
+static int response_action(hctx *h, int what) {
+  json_t *r, *out;
+  if (visible_response(h, &r)) return -1;
+  int64_t id = json_integer_value(json_object_get(r, "id"));
+  json_decref(r);
+  cirs_err e = {0};
+  int rc = what == 0   ? model_response_update(h->st, h->c->p, id, h->body, &out, &e)
+           : what == 3 ? model_investigation_submit(h->st, h->c->p, id, h->body, &out, &e)
+                       : model_response_end(h->st, h->ctx->rules, h->c->p, id, h->body, what == 2, &out, &e);
+  return rc ? api_error(h->rs, &e) : ok(h->rs, what == 0 || what == 3 ? 201 : 200, out);
+}
+static int h_response_update(hctx *h) { return response_action(h, 0); }
+static int h_response_end(hctx *h) { return response_action(h, 1); }
+static int h_response_approve(hctx *h) { return response_action(h, 2); }
+static int h_investigation(hctx *h) { return response_action(h, 3); }
+
 /* The compliance ledger: an operator's own organisation; an authority's own obligations (and, with subtree, those
  * below it); the national emergency office, auditors and system admins any organisation or authority. */
 static int h_compliance(hctx *h) {
@@ -1184,6 +1426,36 @@ static const route routes[] = {
     {"POST", "/api/v1/webhooks", 1, {"authority_admin", "operator_admin"}, h_webhook_add, "登记回调地址（返回签名密钥，仅显示一次）", "register a webhook (returns its signing secret once)", "notifications", "WebhookNew", "Webhook", 1, 201, NULL, NULL},
     {"GET", "/api/v1/webhooks", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_list, "回调地址列表", "webhooks", "notifications", NULL, "Page", 0, 200, NULL, NULL},
     {"DELETE", "/api/v1/webhooks/{id}", 1, {"authority_admin", "operator_admin", "system_admin"}, h_webhook_delete, "停用回调地址", "disable a webhook", "notifications", NULL, "Marked", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/warnings", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_warning_issue, "发布预警（级别与范围按规则包的发布权限）",
+     "issue a warning (level and scope within the rule pack's powers)", "emergency", "WarningNew", "Warning", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/warnings", 1, {READERS, "auditor", "system_admin"}, h_warning_list, "预警列表（本机关及下级发布的、发给我的）",
+     "warnings: issued by my authority or below, or addressed to me", "emergency", NULL, "Page", 0, 200, "limit,after,status,drill", NULL},
+    {"GET", "/api/v1/warnings/{id}", 1, {READERS, "auditor", "system_admin"}, h_warning_get, "预警详情（发布方可见谁已确认）",
+     "one warning (its issuer sees who has acknowledged)", "emergency", NULL, "Warning", 0, 200, NULL, NULL},
+    {"POST", "/api/v1/warnings/{id}/updates", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_warning_update, "调整预警（发布机关或其上级）",
+     "change a warning (its issuer or a superior)", "emergency", "WarningChange", "Warning", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/warnings/{id}/lift", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_warning_lift, "解除预警（发布机关或其上级）",
+     "lift a warning (its issuer or a superior)", "emergency", "WarningLift", "Warning", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/warnings/{id}/acknowledgements", 1, {READERS}, h_warning_ack, "确认收到预警（可同时报告已落实的措施）",
+     "acknowledge a warning (and report measures done)", "emergency", "WarningAck", "Warning", 1, 201, NULL, NULL},
+    {"POST", "/api/v1/responses", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_response_start, "启动应急响应（级别按规则包的启动权限）",
+     "start an emergency response (levels within the rule pack's powers)", "emergency", "ResponseNew", "Response", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/responses", 1, {READERS, "auditor", "system_admin"}, h_response_list, "应急响应列表", "emergency responses", "emergency", NULL,
+     "Page", 0, 200, "limit,after,status,drill", NULL},
+    {"GET", "/api/v1/responses/{id}", 1, {READERS, "auditor", "system_admin"}, h_response_get, "应急响应详情（事件、进展、调查评估）",
+     "one response with its incidents, updates and investigation", "emergency", NULL, "Response", 0, 200, NULL, NULL},
+    {"POST", "/api/v1/responses/{id}/updates", 1, {READERS}, h_response_update, "报告事态发展或处置进展", "report the situation or the progress",
+     "emergency", "ResponseUpdate", "Response", 1, 201, NULL, NULL},
+    {"POST", "/api/v1/responses/{id}/end", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_response_end, "结束应急响应（谁启动，谁结束；Ⅰ级为提出结束）",
+     "end a response (whoever starts it ends it; level I: propose the end)", "emergency", "ResponseEnd", "Response", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/responses/{id}/end-approval", 1, {"authority_admin"}, h_response_approve, "批准结束Ⅰ级应急响应（上级领导机构）",
+     "approve the proposed end of a level I response (the command above)", "emergency", "ResponseEnd", "Response", 1, 200, NULL, NULL},
+    {"POST", "/api/v1/responses/{id}/investigation", 1, {AUTHORITY_STAFF, "national_emergency_office"}, h_investigation, "提交调查评估报告（履行 30 日义务）",
+     "submit the investigation report (meets the 30-day obligation)", "emergency", "Investigation", "Response", 1, 201, NULL, NULL},
+    {"GET", "/api/v1/contacts", 1, {READERS, "auditor", "system_admin"}, h_contacts_get, "机构的应急联络表（format=csv 下载，带 BOM）",
+     "an authority's duty contact list (format=csv downloads it, with BOM)", "emergency", NULL, "Contacts", 0, 200, "authority,format", NULL},
+    {"POST", "/api/v1/contacts", 1, {"authority_admin", "system_admin"}, h_contacts_set, "整表替换本机关的应急联络表", "replace the authority's duty contact list",
+     "emergency", "ContactsSet", "Contacts", 1, 200, NULL, NULL},
     {"GET", "/api/v1/compliance", 1, {READERS, "auditor", "system_admin"}, h_compliance, "合规台账：按时率、迟报与超时清单、平均报告用时、后续报告调高的数值", "compliance ledger: on-time rate, late and overdue lists, mean time to report, facts raised by later versions", "obligations", NULL, "Compliance", 0, 200, "organisation,authority,subtree,from,to,drills", NULL},
     {"GET", "/api/v1/statistics", 1, {READERS}, h_statistics, "统计：按类别、级别、省份、月份的事件数，各类义务的按时率，报告用时（默认不含演练）",
      "statistics: incidents by category, grade, province and month, on-time rates by obligation kind, time to report (drills excluded unless asked)",
@@ -1585,7 +1857,7 @@ static json_t *query_param(const char *name) {
       {"subtree", "boolean", NULL, "含下级机关", "with the authorities below"},
       {"drills", "boolean", NULL, "含演练", "include drills"},
       {"form", "string", NULL, "report（报告表，默认）或 final（总结报告）", "report (the report form, default) or final (the final report)"},
-      {"format", "string", NULL, "导出格式：csv、json、stix 或 misp（必填）", "export format: csv, json, stix or misp (required)"},
+      {"format", "string", NULL, "格式：导出为 csv、json、stix 或 misp（必填）；联络表为 json（默认）或 csv", "format: for exports csv, json, stix or misp (required); for contacts json (default) or csv"},
       {"what", "string", NULL, "incidents（默认，每起事件一行）或 obligations（每项义务一行；仅 csv、json）", "incidents (default, one row per incident) or obligations (one row per obligation; csv and json only)"},
       {"ref", "string", NULL, "只导出这一起事件（id 或受理编号；MISP 输出单个 Event）", "this one incident only (id or receipt number; MISP answers one Event)"},
   };

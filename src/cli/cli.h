@@ -53,6 +53,16 @@ int cmd_token_list(int argc, char **argv);
 int cmd_org_add(int argc, char **argv);
 int cmd_authority_add(int argc, char **argv);
 int cmd_user_add(int argc, char **argv);
+int cmd_warning_list(int argc, char **argv); /* cli_emergency.c */
+int cmd_warning_show(int argc, char **argv);
+int cmd_warning_issue(int argc, char **argv);
+int cmd_warning_lift(int argc, char **argv);
+int cmd_response_list(int argc, char **argv);
+int cmd_response_show(int argc, char **argv);
+int cmd_response_start(int argc, char **argv);
+int cmd_response_end(int argc, char **argv);
+int cmd_contacts_import(int argc, char **argv);
+int cmd_contacts_export(int argc, char **argv);
 int cmd_export_pdf(int argc, char **argv); /* cli_pdf.c */
 int cmd_export(int argc, char **argv); /* cli_export.c */
 int cmd_import(int argc, char **argv); /* cli_export.c */

@@ -35,7 +35,7 @@
 
 enum {
   A_DB = 1, A_RULES, A_JSON, A_CODE, A_TYPE, A_NAME, A_NAME_EN, A_KIND, A_PROVINCE, A_SECTOR, A_DEPARTMENT, A_REGIMES,
-  A_EMAIL, A_PARENT, A_USERNAME, A_ROLE, A_ORG, A_AUTHORITY, A_PASSWORD_STDIN, A_ID, A_USER, A_COUNT
+  A_EMAIL, A_PARENT, A_USERNAME, A_ROLE, A_ORG, A_AUTHORITY, A_PASSWORD_STDIN, A_ID, A_USER, A_CITY, A_COUNT
 };
 
 /* Every option of these commands: its name (also the field named in errors), whether it takes a value, and the
@@ -66,7 +66,17 @@ static const struct adm_opt {
     [A_PASSWORD_STDIN] = {"password-stdin", 0, 0},
     [A_ID] = {"id", 1, ADM_ID_MAX},
     [A_USER] = {"user", 1, ADM_CODE_MAX},
+    [A_CITY] = {"city", 1, 6},
 };
+
+/* A prefecture-level city code (6 digits ending in 00, not a province) inside `province` when that is given. */
+static int check_city(const char *city, const char *province, cirs_err *e) {
+  if (!city) return 0;
+  if (strlen(city) != 6 || strspn(city, "0123456789") != 6 || strcmp(city + 4, "00") || !strcmp(city + 2, "0000") ||
+      (province && strncmp(city, province, 2)))
+    return err_set_msg(e, "bad_value", "city", L("应为所在省份下地级市的 6 位代码，如 140500（晋城市）", "a 6-digit prefecture-level city code in the province expected, e.g. 140500 (Jincheng)"));
+  return 0;
+}
 
 /* One command: its help, the options it takes and those it needs (both lists end with 0). */
 typedef struct adm_cmd {
@@ -375,7 +385,7 @@ static const char *const ORG_KINDS[] = {"cii", "central_organ", "other", NULL};
 int cmd_org_add(int argc, char **argv) {
   static const adm_cmd cmd = {
       "org add --db PATH --code CODE --name NAME [--name-en NAME] --kind cii|central_organ|other --province CODE [--sector S] "
-      "[--department D] [--regimes CN,NIS2] [--email E] [--rules DIR] [--json]",
+      "[--department D] [--regimes CN,NIS2] [--email E] [--city CODE] [--rules DIR] [--json]",
       "登记一个网络运营者（报告单位）。其类型决定《管理办法》第四条的报告路径（关键信息基础设施 1 小时、中央和国家机关 2 小时、其他 4 小时），"
       "省份、行业和主管部门决定报告对象。记录与审计事件在同一事务中写入。",
       "Register a network operator (a reporting organisation). Its kind picks the route of Measures art. 4 (CII 1 h, central organs 2 h, "
@@ -390,6 +400,7 @@ int cmd_org_add(int argc, char **argv) {
       "  --department D      中央和国家机关所属部门，如 mwr\n"
       "  --regimes R,...     适用的监管制度（默认 CN；规则包中的制度，如 CN,NIS2）\n"
       "  --email E           联系邮箱\n"
+      "  --city CODE         所在地级市（6 位代码，如 140500；晋城等市级叠加规则按此适用）\n"
       "  --rules DIR         用该目录的规则包校验省份和制度（默认内置，或 $CIRS_RULES）\n"
       "  --json              输出 JSON {id, code, ...}\n",
       "  --db PATH           database (or $CIRS_DB)\n"
@@ -402,9 +413,10 @@ int cmd_org_add(int argc, char **argv) {
       "  --department D      central department of a central organ, e.g. mwr\n"
       "  --regimes R,...     regimes that apply (default CN; regimes of the rule packs, e.g. CN,NIS2)\n"
       "  --email E           contact e-mail\n"
+      "  --city CODE         prefecture-level city (6 digits, e.g. 140500; municipal overlays such as Jincheng's apply by it)\n"
       "  --rules DIR         check province and regimes against the packs of DIR (default built-in, or $CIRS_RULES)\n"
       "  --json              JSON output {id, code, ...}\n",
-      {A_DB, A_RULES, A_JSON, A_CODE, A_NAME, A_NAME_EN, A_KIND, A_PROVINCE, A_SECTOR, A_DEPARTMENT, A_REGIMES, A_EMAIL, 0},
+      {A_DB, A_RULES, A_JSON, A_CODE, A_NAME, A_NAME_EN, A_KIND, A_PROVINCE, A_SECTOR, A_DEPARTMENT, A_REGIMES, A_EMAIL, A_CITY, 0},
       {A_DB, A_CODE, A_NAME, A_KIND, A_PROVINCE, 0}};
   adm_args a;
   PARSE(cmd);
@@ -415,7 +427,8 @@ int cmd_org_add(int argc, char **argv) {
   if (!json_array_size(a.regimes)) json_array_append_new(a.regimes, json_string("CN"));
   if (check_code("code", a.v[A_CODE], NULL, &e) || check_name("name", a.v[A_NAME], &e) || check_name("name-en", a.v[A_NAME_EN], &e) ||
       check_list("kind", a.kinds, ORG_KINDS, ADM_KINDS_MAX, &e) || check_code("sector", a.v[A_SECTOR], NULL, &e) ||
-      check_code("department", a.v[A_DEPARTMENT], NULL, &e) || check_email("email", a.v[A_EMAIL], &e))
+      check_code("department", a.v[A_DEPARTMENT], NULL, &e) || check_email("email", a.v[A_EMAIL], &e) ||
+      check_city(a.v[A_CITY], a.v[A_PROVINCE], &e))
     goto fail;
   int other = 0;
   size_t i;
@@ -426,7 +439,8 @@ int cmd_org_add(int argc, char **argv) {
     goto fail;
   }
   if (!(docs = pack_docs(cli_rules_dir(a.v[A_RULES]), &e)) || check_province(a.v[A_PROVINCE], docs, &e) || check_regimes(a.regimes, docs, &e)) goto fail;
-  model_org o = {0, a.v[A_CODE], a.v[A_NAME], a.v[A_NAME_EN], a.kinds, a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.regimes, a.v[A_EMAIL]};
+  model_org o = {0, a.v[A_CODE], a.v[A_NAME], a.v[A_NAME_EN], a.kinds, a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.regimes, a.v[A_EMAIL],
+                 a.v[A_CITY]};
   rec = json_pack("{s:s, s:s, s:s?, s:O, s:s, s:s?, s:s?, s:O, s:s?}", "code", o.code, "name", o.name, "name_en", o.name_en, "kinds", o.kinds,
                   "province", o.province, "sector", o.sector, "department", o.department, "regimes", o.regimes, "contact_email", o.contact_email);
   if (open_db(a.v[A_DB], &st, &e)) goto fail;
@@ -457,7 +471,7 @@ static const char *const AUTHORITY_TYPES[] = {"national_cac",        "mps",     
 int cmd_authority_add(int argc, char **argv) {
   static const adm_cmd cmd = {
       "authority add --db PATH --code CODE --type TYPE --name NAME [--name-en NAME] [--province CODE] [--sector S] [--department D] "
-      "[--parent CODE] [--rules DIR] [--json]",
+      "[--parent CODE] [--city CODE] [--rules DIR] [--json]",
       "登记一个监管或应急机构。类型与管辖范围（省份、行业、部门，缺省为全国、全行业）决定哪些运营者向它报告；上级机构决定逐级上报和可见范围。",
       "Register an authority. Its type and jurisdiction (province, sector, department; absent = nationwide, every sector) decide which operators "
       "report to it; its parent decides escalation and what it may see.",
@@ -471,6 +485,7 @@ int cmd_authority_add(int argc, char **argv) {
       "  --sector S          管辖的行业（缺省为全行业）\n"
       "  --department D      服务的中央部门\n"
       "  --parent CODE       上级机构的代码（须已存在）\n"
+      "  --city CODE         市级机构所在的地级市（6 位代码，如 140500）\n"
       "  --rules DIR         用该目录的规则包校验省份（默认内置，或 $CIRS_RULES）\n"
       "  --json              输出 JSON {id, code, ...}\n",
       "  --db PATH           database (or $CIRS_DB)\n"
@@ -483,9 +498,10 @@ int cmd_authority_add(int argc, char **argv) {
       "  --sector S          sector of its jurisdiction (absent = every sector)\n"
       "  --department D      central department it serves\n"
       "  --parent CODE       code of its superior authority (must exist)\n"
+      "  --city CODE         a city-level authority's city (6 digits, e.g. 140500)\n"
       "  --rules DIR         check the province against the packs of DIR (default built-in, or $CIRS_RULES)\n"
       "  --json              JSON output {id, code, ...}\n",
-      {A_DB, A_RULES, A_JSON, A_CODE, A_TYPE, A_NAME, A_NAME_EN, A_PROVINCE, A_SECTOR, A_DEPARTMENT, A_PARENT, 0},
+      {A_DB, A_RULES, A_JSON, A_CODE, A_TYPE, A_NAME, A_NAME_EN, A_PROVINCE, A_SECTOR, A_DEPARTMENT, A_PARENT, A_CITY, 0},
       {A_DB, A_CODE, A_TYPE, A_NAME, 0}};
   adm_args a;
   PARSE(cmd);
@@ -495,10 +511,11 @@ int cmd_authority_add(int argc, char **argv) {
   int rc = EXIT_OK;
   if (check_code("code", a.v[A_CODE], NULL, &e) || check_choice("type", a.v[A_TYPE], AUTHORITY_TYPES, &e) || check_name("name", a.v[A_NAME], &e) ||
       check_name("name-en", a.v[A_NAME_EN], &e) || check_code("sector", a.v[A_SECTOR], NULL, &e) || check_code("department", a.v[A_DEPARTMENT], NULL, &e) ||
-      check_code("parent", a.v[A_PARENT], NULL, &e))
+      check_code("parent", a.v[A_PARENT], NULL, &e) || check_city(a.v[A_CITY], a.v[A_PROVINCE], &e))
     goto fail;
   if (a.v[A_PROVINCE] && (!(docs = pack_docs(cli_rules_dir(a.v[A_RULES]), &e)) || check_province(a.v[A_PROVINCE], docs, &e))) goto fail;
-  model_authority au = {0, a.v[A_CODE], a.v[A_TYPE], a.v[A_NAME], a.v[A_NAME_EN], a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.v[A_PARENT]};
+  model_authority au = {0, a.v[A_CODE], a.v[A_TYPE], a.v[A_NAME], a.v[A_NAME_EN], a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.v[A_PARENT],
+                        a.v[A_CITY]};
   rec = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "code", au.code, "type", au.type, "name", au.name, "name_en", au.name_en,
                   "province", au.province, "sector", au.sector, "department", au.department, "parent", au.parent);
   if (open_db(a.v[A_DB], &st, &e)) goto fail;

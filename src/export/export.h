@@ -66,6 +66,8 @@ json_t *export_openapi_content(void);
 /* RFC 4180 cell: quoted when it holds a comma, quote, CR or LF (quotes doubled); a cell starting with = + - @ TAB CR
  * gets a leading ' so that spreadsheets do not run it as a formula. Appends to buf (malloc'd, grows); -1 on OOM. */
 int export_csv_cell(char **buf, size_t *len, size_t *cap, const char *s);
+/* A duty contact list as CSV (UTF-8 with BOM, header 单位,值班电话,联系人,手机,邮箱,备注): malloc'd, *len set; NULL on OOM. */
+char *export_contacts_csv(const json_t *rows, size_t *len);
 /* UUID version 5 (RFC 9562, SHA-1) of `name` in the CIRS namespace (or `ns`, 16 bytes, when not NULL): 36 chars + NUL. */
 void export_uuid5(const unsigned char *ns, const char *name, char out[37]);
 /* SHA-1 of n bytes (FIPS 180-4). */

@@ -234,3 +234,26 @@ json_t *export_rsit_tags(const char *category, int drill) {
   if (drill) json_array_append_new(out, json_string("rsit:test=\"test\""));
   return out;
 }
+
+char *export_contacts_csv(const json_t *rows, size_t *len) {
+  static const char *const keys[] = {"unit", "duty_phone", "contact", "mobile", "email", "note"};
+  char *b = NULL;
+  size_t cap = 0;
+  *len = 0;
+  const char *head = "\xEF\xBB\xBF" "单位,值班电话,联系人,手机,邮箱,备注\r\n";
+  if (put(&b, len, &cap, head, strlen(head))) return NULL;
+  size_t i;
+  json_t *r;
+  json_array_foreach((json_t *)rows, i, r) {
+    for (int k = 0; k < 6; k++)
+      if ((k && put(&b, len, &cap, ",", 1)) || export_csv_cell(&b, len, &cap, json_string_value(json_object_get(r, keys[k])))) {
+        free(b);
+        return NULL;
+      }
+    if (put(&b, len, &cap, "\r\n", 2)) {
+      free(b);
+      return NULL;
+    }
+  }
+  return b;
+}

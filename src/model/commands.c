@@ -85,7 +85,7 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
   json_array_foreach(json_object_get(demo, "authorities"), i, x) {
     if (rc) break;
     model_authority a = {0, jstr(x, "code"), jstr(x, "type"), jstr(x, "name"), jstr(x, "name_en"), jstr(x, "province"),
-                         jstr(x, "sector"), jstr(x, "department"), jstr(x, "parent")};
+                         jstr(x, "sector"), jstr(x, "department"), jstr(x, "parent"), jstr(x, "city")};
     rc = store_authority_insert(st, &a, e) || event(st, actor, "authority.created", "authority", a.id, json_deep_copy(x), e);
     na++;
   }
@@ -94,7 +94,7 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
     json_t *kind = json_object_get(x, "kind");
     json_t *kinds = json_is_array(kind) ? json_incref(kind) : json_pack("[O]", kind);
     model_org o = {0, jstr(x, "code"), jstr(x, "name"), jstr(x, "name_en"), kinds, jstr(x, "province"), jstr(x, "sector"),
-                   jstr(x, "department"), json_object_get(x, "regimes"), jstr(x, "contact_email")};
+                   jstr(x, "department"), json_object_get(x, "regimes"), jstr(x, "contact_email"), jstr(x, "city")};
     rc = store_org_insert(st, &o, e) || event(st, actor, "organisation.created", "organisation", o.id, json_deep_copy(x), e);
     json_decref(kinds);
     no++;
@@ -106,9 +106,21 @@ int model_load_demo(store *st, const char *password, const char *actor, json_t *
     rc = store_user_insert(st, &u, e) || event(st, actor, "user.created", "user", u.id, json_deep_copy(x), e);
     nu++;
   }
+  /* Duty contact lists (seed 002 appendix 8.4 for the Jincheng command office). */
+  const char *code;
+  size_t nc = 0;
+  json_object_foreach(json_object_get(demo, "contacts"), code, x) {
+    if (rc || *code == '_') continue;
+    json_t *auth = NULL;
+    rc = model_contacts_check(x, e) || store_authority_get(st, code, &auth, e) ||
+         store_contacts_replace(st, json_integer_value(json_object_get(auth, "id")), x, actor, time_now_ms(), e);
+    json_decref(auth);
+    nc += json_array_size(x);
+  }
   if (!rc) rc = store_commit(st, e);
   if (rc) store_rollback(st);
-  else *summary = json_pack("{s:I, s:I, s:I}", "authorities", (json_int_t)na, "organisations", (json_int_t)no, "users", (json_int_t)nu);
+  else *summary = json_pack("{s:I, s:I, s:I, s:I}", "authorities", (json_int_t)na, "organisations", (json_int_t)no, "users", (json_int_t)nu, "contacts",
+                            (json_int_t)nc);
   json_decref(demo);
   return rc ? -1 : 0;
 }
@@ -173,7 +185,7 @@ json_t *model_resolve(store *st, const json_t *org, const json_t *to, cirs_err *
   json_t *r;
   json_array_foreach(to, i, r) {
     char code[MODEL_CODE_MAX];
-    int m = store_authority_match(st, json_string_value(r), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), code, e);
+    int m = store_authority_match(st, json_string_value(r), jstr(org, "province"), jstr(org, "city"), jstr(org, "sector"), jstr(org, "department"), code, e);
     if (m < 0) {
       json_decref(out);
       return NULL;
@@ -292,7 +304,7 @@ static json_t *plan_obligations(store *st, const json_t *org, const json_t *out,
     /* An authority's own obligation (escalate, notify) binds the authority its party resolves to. */
     char from_auth[MODEL_CODE_MAX] = "";
     if (strcmp(jstr(ob, "from"), "operator") &&
-        store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0)
+        store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "city"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0)
       goto fail;
     if (*from_auth) json_object_set_new(ob, "from_authority", json_string(from_auth));
     json_object_set_new(ob, "_due_ms", json_integer(due));
@@ -320,9 +332,10 @@ int model_report_prepare(store *st, const rules_set *rs, const char *org_code, c
   for (const char *const *k = ASSESS_KEYS; *k; k++)
     if (json_object_get(doc, *k)) json_object_set(input, *k, json_object_get(doc, *k));
   const json_t *org = p->org;
-  json_object_set_new(input, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(org, "kinds"), "province",
-                                                   json_object_get(org, "province"), "sector", json_object_get(org, "sector"), "department",
-                                                   json_object_get(org, "department"), "regimes", json_object_get(org, "regimes")));
+  json_object_set_new(input, "operator", json_pack("{s:O, s:O?, s:O?, s:O?, s:O?, s:O}", "kind", json_object_get(org, "kinds"), "province",
+                                                   json_object_get(org, "province"), "city", json_object_get(org, "city"), "sector",
+                                                   json_object_get(org, "sector"), "department", json_object_get(org, "department"), "regimes",
+                                                   json_object_get(org, "regimes")));
   rules_opts ro = {RULES_NO_TIME};
   if (rules_assess(rs, input, &ro, &p->out, e)) {
     json_decref(input);

@@ -72,4 +72,35 @@ int model_search_index(store *st, int64_t incident_id, cirs_err *e);
 /* The report items of Measures art. 7 a report document may carry under "content", in order. */
 extern const char *const REPORT_ITEMS[];
 
+/* --- warnings, responses, investigations (emergency.c) --------------------------------------------------------
+ * `who` is the caller's principal {id, username, role, authority_id, authority, organisation_id, organisation}.
+ * Errors: forbidden (the rule packs give the caller no such power, or it is not the issuer / starter), conflict
+ * (lifted, ended, acknowledged already), not_found, and the usual input errors with their field. */
+int model_warning_issue(store *st, const rules_set *rs, const json_t *who, const json_t *doc, json_t **result, cirs_err *e);
+/* lift 0: {level?, title?, matters?}; lift 1: {reason}. Only the issuer or an authority above it. */
+int model_warning_change(store *st, const rules_set *rs, const json_t *who, int64_t id, const json_t *doc, int lift, json_t **result, cirs_err *e);
+/* A recipient acknowledges {note?, measures_done?: [measure numbers]} (measures done meet its obligations for them;
+ * a later call may report more measures done). */
+int model_warning_ack(store *st, const json_t *who, int64_t id, const json_t *doc, json_t **result, cirs_err *e);
+/* Loads an incident the caller may see by id or ref (*inc new), or not_found. */
+typedef int (*scope_check_fn)(void *ctx, const char *key, json_t **inc, cirs_err *e);
+/* {level, title, incidents: [ids or refs], decider?: {role, name}, warning?: ref}. */
+int model_response_start(store *st, const rules_set *rs, const json_t *who, const scope_check_fn visible, void *vctx, const json_t *doc,
+                         json_t **result, cirs_err *e);
+/* {kind: situation | progress, text}. */
+int model_response_update(store *st, const json_t *who, int64_t id, const json_t *doc, json_t **result, cirs_err *e);
+/* approve 0: the starter ends it {summary} (or proposes the end, for levels that need approval); approve 1: the
+ * command approves a proposed end. Ending creates the investigation obligation. */
+int model_response_end(store *st, const rules_set *rs, const json_t *who, int64_t id, const json_t *doc, int approve, json_t **result, cirs_err *e);
+/* {summary, causes?, losses?, responsibility?, lessons?, improvements?} by the authority in charge; meets the obligation. */
+int model_investigation_submit(store *st, const json_t *who, int64_t id, const json_t *doc, json_t **result, cirs_err *e);
+
+/* --- duty contacts (contacts.c) ------------------------------------------------------------------------------
+ * rows: [{unit, duty_phone?, contact?, mobile?, email?, note?}], at most 1000, cells at most 200 bytes. */
+int model_contacts_check(const json_t *rows, cirs_err *e);
+/* CSV (UTF-8, optional BOM; header names in Chinese or English; the pair 单位, 值班电话 may repeat in a row). */
+int model_contacts_parse_csv(const char *text, size_t n, json_t **rows, cirs_err *e);
+/* Replaces the list of `authority` (code) in one transaction with its event. */
+int model_contacts_set(store *st, const char *authority, const json_t *rows, const char *actor, cirs_err *e);
+
 #endif

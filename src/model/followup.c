@@ -208,7 +208,7 @@ int model_report_followup(store *st, const rules_set *rs, int64_t incident_id, c
     json_t *auth = model_resolve(st, org, json_object_get(ob, "to"), e);
     char from_auth[MODEL_CODE_MAX] = "";
     if (!auth || (strcmp(jstr(ob, "from"), "operator") &&
-                  store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0)) {
+                  store_authority_match(st, jstr(ob, "from"), jstr(org, "province"), jstr(org, "city"), jstr(org, "sector"), jstr(org, "department"), from_auth, e) < 0)) {
       json_decref(org);
       json_decref(auth);
       rc = -1;

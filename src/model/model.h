@@ -28,6 +28,7 @@ typedef struct model_authority {
   const char *sector;     /* jurisdiction: sector, NULL = every sector */
   const char *department; /* central department it serves, or NULL */
   const char *parent;     /* code of the superior authority, or NULL */
+  const char *city;       /* a city-level authority's prefecture-level city (e.g. 140500), or NULL */
 } model_authority;
 
 typedef struct model_org {
@@ -41,6 +42,7 @@ typedef struct model_org {
   const char *department;   /* central department for central organs, else NULL */
   json_t *regimes;          /* array of regime ids, e.g. ["CN","NIS2"] */
   const char *contact_email;/* or NULL */
+  const char *city;         /* prefecture-level city (GB/T 2260, e.g. 140500), or NULL: municipal overlays read it */
 } model_org;
 
 typedef struct model_user {
@@ -95,6 +97,8 @@ typedef struct model_obligation {
   const char *status;       /* pending | met | late | overdue | waived */
   int64_t met_ms;           /* when it was met, or MODEL_NO_TIME */
   const char *source, *confidence;
+  int64_t warning_id, response_id; /* an obligation of a warning's recipient or of a response (incident_id may be 0) */
+  int64_t organisation_id;  /* the operator bound, for an operator's obligation without an incident; else 0 */
 } model_obligation;
 
 typedef struct model_event {

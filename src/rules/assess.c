@@ -17,13 +17,13 @@
 
 static const char *const INPUT_KEYS[] = {"aware_at", "operator", "category", "facts", "suspected_crime", "declared_grade",
                                          "declared_reason", NULL};
-static const char *const OPERATOR_KEYS[] = {"kind", "province", "sector", "department", "regimes", NULL};
+static const char *const OPERATOR_KEYS[] = {"kind", "province", "city", "sector", "department", "regimes", NULL};
 static const char *const RANSOM_KEYS[] = {"amount", "currency", "method", "demanded_at", NULL};
 
 typedef struct input {
   int64_t aware_ms;
   int kind_cii, kind_central, kind_other;
-  const char *province, *sector, *department;
+  const char *province, *city, *sector, *department;
   const char *regimes[MAX_REGIMES];
   int nregimes;
   json_t *category; /* resolved category (owned) */
@@ -187,6 +187,10 @@ static int parse_operator(const rules_set *rs, const json_t *op, input *in, cirs
       if (json_object_get(json_object_get(rs->packs[p].doc, "provinces"), in->province)) known = 1;
     if (!known) return err_set(e, "bad_value", "operator.province", L("应为 31 个省级行政区之一的 6 位代码，如 140000", "must be the 6-digit code of one of the 31 provincial-level divisions, e.g. 140000"));
   }
+  if (opt_str(op, "city", "operator.city", 6, &in->city, e)) return -1;
+  if (in->city && (strlen(in->city) != 6 || strspn(in->city, "0123456789") != 6 || strcmp(in->city + 4, "00") || !strcmp(in->city + 2, "0000") ||
+                   (in->province && strncmp(in->city, in->province, 2))))
+    return err_set(e, "bad_value", "operator.city", L("应为所在省份下地级市的 6 位代码，如 140500（晋城市）", "must be the 6-digit code of a prefecture-level city in the operator's province, e.g. 140500 (Jincheng)"));
   if (opt_str(op, "sector", "operator.sector", MAX_STR_FIELD, &in->sector, e)) return -1;
   if (opt_str(op, "department", "operator.department", MAX_STR_FIELD, &in->department, e)) return -1;
   json_t *regs = json_object_get(op, "regimes");
@@ -464,6 +468,40 @@ static void add_obligations(const rules_pack *pk, const input *in, int rank, int
   }
 }
 
+/* Appends the obligations of the overlays of `pk`'s regime in force at `at` whose cities include the operator's.
+ * `undetermined`: the grade still needs a human decision (an overlay row with or_undetermined applies below its
+ * min_level then). */
+static void add_overlay_obligations(const rules_set *rs, const rules_pack *pk, const input *in, int rank, int undetermined, int64_t at,
+                                    int out_offset, json_t *out) {
+  if (!in->city) return;
+  for (int i = 0; i < rs->npacks; i++) {
+    const rules_pack *ov = &rs->packs[i];
+    if (!ov->overlay || strcmp(ov->regime, pk->regime) || at < ov->from_ms || at >= ov->to_ms) continue;
+    int hit = 0;
+    size_t k;
+    json_t *c, *o;
+    json_array_foreach(json_object_get(json_object_get(ov->doc, "applies_when"), "operator_city_any"), k, c) hit |= !strcmp(json_string_value(c), in->city);
+    if (!hit) continue;
+    json_array_foreach(json_object_get(ov->doc, "obligations"), k, o) {
+      if (!rules_row_in_force(o, at)) continue;
+      json_t *ml = json_object_get(o, "min_level");
+      if (ml && rank < rank_of(pk, json_string_value(ml)) && !(undetermined && json_is_true(json_object_get(o, "or_undetermined")))) continue;
+      time_dur d;
+      time_parse_duration(json_string_value(json_object_get(o, "max")), &d);
+      char buf[TIME_STR_MAX];
+      json_t *ob = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O, s:s}", "regime", pk->regime, "route", ov->id, "kind",
+                             json_object_get(o, "kind"), "from", json_object_get(o, "from"), "to", json_object_get(o, "to"), "max",
+                             json_object_get(o, "max"), "relative_to", "aware_at", "due",
+                             time_format(time_add(in->aware_ms, &d, pk->offset_min), out_offset, buf), "hard", json_object_get(o, "hard"),
+                             "source", json_object_get(o, "source"), "confidence", json_object_get(o, "confidence"), "overlay", ov->id);
+      if (json_object_get(o, "met_by")) json_object_set(ob, "met_by", json_object_get(o, "met_by"));
+      if (json_object_get(o, "note")) json_object_set(ob, "note", json_object_get(o, "note"));
+      if (ml && rank < rank_of(pk, json_string_value(ml))) json_object_set_new(ob, "because", json_string("undetermined"));
+      json_array_append_new(out, ob);
+    }
+  }
+}
+
 int rules_assess(const rules_set *rs, const json_t *j, const rules_opts *opts, json_t **out, cirs_err *e) {
   input in;
   *out = NULL;
@@ -554,6 +592,7 @@ int rules_assess(const rules_set *rs, const json_t *j, const rules_opts *opts, j
     json_object_set(reg, "level", json_object_get(level_by_rank(pk, rank), "id"));
     json_array_append_new(regimes, reg);
     add_obligations(pk, &in, rank, at, off, obls);
+    add_overlay_obligations(rs, pk, &in, rank, json_array_size(json_object_get(result, "decisions_needed")) > 0, at, off, obls);
   }
   json_object_set_new(result, "regimes", regimes);
   json_object_set_new(result, "obligations", obls);

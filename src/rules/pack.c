@@ -401,11 +401,141 @@ static void check_routes_obligations(vctx *v, json_t *doc) {
   }
 }
 
+/* The emergency rules of a pack or overlay: warning levels and who may issue them, response levels and who may
+ * start them, the investigation clock. */
+static void check_emergency(vctx *v, const json_t *em) {
+  static const char *const keys[] = {"warning_levels", "warning_issuers", "response_levels", "response_starters", "investigation", NULL};
+  static const char *const lkeys[] = {"id", "zh", "en", "rank", "grade", NULL};
+  static const char *const ikeys[] = {"type", "max_level", "scope", "source", "confidence", "note", NULL};
+  static const char *const skeys[] = {"level", "type", "deciders", "end", "source", "confidence", "note", NULL};
+  static const char *const vkeys[] = {"max", "by", "report_to", "source", "confidence", "note", NULL};
+  static const char *const scopes[] = {"any", "own_province", "own_sector", "own_department", NULL};
+  static const char *const ends[] = {"starter", "proposal_and_approval", NULL};
+  char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+  if (!json_is_object(em)) {
+    prob(v, "$.emergency", L("必须是对象", "must be an object"));
+    return;
+  }
+  only_keys(v, "$.emergency", em, keys);
+  const char *lists[2] = {"warning_levels", "response_levels"};
+  for (int k = 0; k < 2; k++) {
+    json_t *a = json_object_get(em, lists[k]);
+    size_t i;
+    json_t *r;
+    if (!a) continue;
+    P(q, sizeof q, "$.emergency.%s", lists[k]);
+    if (!json_is_array(a)) {
+      prob(v, q, L("必须是数组", "must be an array"));
+      continue;
+    }
+    json_array_foreach(a, i, r) {
+      if (row_begin(v, p, sizeof p, q, i, r, lkeys)) continue;
+      const char *id = req_str(v, p, r, "id", 20);
+      if (id && find_by_id(a, id) != r) prob(v, p, L("标识重复：%s", "duplicate id: %s"), id);
+      req_str(v, p, r, "zh", 100);
+      req_str(v, p, r, "en", 100);
+      if (!json_is_integer(json_object_get(r, "rank"))) prob(v, P(q, sizeof q, "%s.rank", p), L("必须是整数", "must be an integer"));
+    }
+  }
+  json_t *wl = json_object_get(em, "warning_levels"), *rl = json_object_get(em, "response_levels"), *r;
+  size_t i;
+  json_array_foreach(json_object_get(em, "warning_issuers"), i, r) {
+    if (row_begin(v, p, sizeof p, "$.emergency.warning_issuers", i, r, ikeys)) continue;
+    req_str(v, p, r, "type", 60);
+    const char *ml = req_str(v, p, r, "max_level", 20);
+    if (ml && !find_by_id(wl, ml)) prob(v, P(q, sizeof q, "%s.max_level", p), L("不是已定义的预警级别", "not a defined warning level"));
+    const char *sc = req_str(v, p, r, "scope", 20);
+    if (sc && !in_list(sc, scopes))
+      prob(v, P(q, sizeof q, "%s.scope", p), L("必须是 any、own_province、own_sector 或 own_department", "must be any, own_province, own_sector or own_department"));
+    check_source(v, p, r);
+  }
+  json_array_foreach(json_object_get(em, "response_starters"), i, r) {
+    if (row_begin(v, p, sizeof p, "$.emergency.response_starters", i, r, skeys)) continue;
+    const char *lv = req_str(v, p, r, "level", 20);
+    if (lv && !find_by_id(rl, lv)) prob(v, P(q, sizeof q, "%s.level", p), L("不是已定义的响应级别", "not a defined response level"));
+    req_str(v, p, r, "type", 60);
+    const char *en = req_str(v, p, r, "end", 40);
+    if (en && !in_list(en, ends)) prob(v, P(q, sizeof q, "%s.end", p), L("必须是 starter 或 proposal_and_approval", "must be starter or proposal_and_approval"));
+    json_t *d = json_object_get(r, "deciders"), *x;
+    size_t j;
+    if (d && !json_is_array(d)) prob(v, P(q, sizeof q, "%s.deciders", p), L("必须是字符串数组", "must be an array of strings"));
+    json_array_foreach(d, j, x) if (!json_is_string(x)) prob(v, P(q, sizeof q, "%s.deciders[%zu]", p, j), L("必须是字符串", "must be a string"));
+    check_source(v, p, r);
+  }
+  json_t *inv = json_object_get(em, "investigation");
+  if (inv) {
+    time_dur d;
+    if (!json_is_object(inv)) prob(v, "$.emergency.investigation", L("必须是对象", "must be an object"));
+    else {
+      only_keys(v, "$.emergency.investigation", inv, vkeys);
+      const char *mx = req_str(v, "$.emergency.investigation", inv, "max", 20);
+      if (mx && time_parse_duration(mx, &d))
+        prob(v, "$.emergency.investigation.max", L("必须是 ISO 8601 时长（如 P30D）", "must be an ISO 8601 duration (P30D)"));
+      check_source(v, "$.emergency.investigation", inv);
+    }
+  }
+}
+
+/* An overlay (cirs-overlay/1): obligations that apply to operators of some cities on top of the regime it extends,
+ * and its own emergency rules (a municipal plan). */
+static void validate_overlay(vctx *v, json_t *doc, rules_pack *pk) {
+  static const char *const keys[] = {"format", "id", "extends", "title", "title_en", "version", "effective_from", "effective_to", "source",
+                                     "confidence", "applies_when", "recipients", "obligations", "emergency", NULL};
+  static const char *const wkeys[] = {"operator_city_any", NULL};
+  static const char *const okeys[] = {"kind", "from", "to", "min_level", "or_undetermined", "max", "relative_to", "hard", "policy", "met_by",
+                                      "source", "confidence", "note", "effective_from", "effective_to", NULL};
+  char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+  only_keys(v, "$", doc, keys);
+  pk->overlay = 1;
+  pk->id = req_str(v, "$", doc, "id", 64);
+  pk->regime = req_str(v, "$", doc, "extends", 16);
+  req_str(v, "$", doc, "title", 300);
+  req_str(v, "$", doc, "version", 40);
+  check_source(v, "$", doc);
+  check_period(v, "$", doc, 1, &pk->from_ms, &pk->to_ms);
+  pk->offset_min = 480;
+  json_t *w = json_object_get(doc, "applies_when"), *cities = json_object_get(w, "operator_city_any"), *x;
+  size_t i;
+  if (!json_is_object(w)) prob(v, "$.applies_when", L("必须是对象", "must be an object"));
+  else only_keys(v, "$.applies_when", w, wkeys);
+  if (!json_is_array(cities) || !json_array_size(cities))
+    prob(v, "$.applies_when.operator_city_any", L("需要非空的城市代码数组", "a non-empty array of city codes is needed"));
+  json_array_foreach(cities, i, x) if (!json_is_string(x) || json_string_length(x) != 6 || strspn(json_string_value(x), "0123456789") != 6)
+      prob(v, P(p, sizeof p, "$.applies_when.operator_city_any[%zu]", i), L("需要 6 位行政区划代码", "a 6-digit division code is needed"));
+  json_t *recips = json_object_get(doc, "recipients");
+  if (recips && !json_is_object(recips)) prob(v, "$.recipients", L("必须是对象", "must be an object"));
+  json_t *o;
+  json_array_foreach(json_object_get(doc, "obligations"), i, o) {
+    if (row_begin(v, p, sizeof p, "$.obligations", i, o, okeys)) continue;
+    req_str(v, p, o, "kind", 40);
+    const char *from = req_str(v, p, o, "from", 60);
+    if (from && strcmp(from, "operator")) prob(v, P(q, sizeof q, "%s.from", p), L("叠加规则只能给运营者加义务", "an overlay only adds obligations of operators"));
+    json_t *to = json_object_get(o, "to");
+    size_t j;
+    if (!json_is_array(to) || !json_array_size(to)) prob(v, P(q, sizeof q, "%s.to", p), L("必须是非空数组", "must be a non-empty array"));
+    json_array_foreach(to, j, x) if (!json_is_string(x) || !json_object_get(recips, json_string_value(x)))
+        prob(v, P(q, sizeof q, "%s.to[%zu]", p, j), L("不是本文件定义的接收方", "not a recipient defined in this file"));
+    time_dur d;
+    json_t *mx = json_object_get(o, "max");
+    if (!json_is_string(mx) || time_parse_duration(json_string_value(mx), &d))
+      prob(v, P(q, sizeof q, "%s.max", p), L("必须是 ISO 8601 时长", "must be an ISO 8601 duration"));
+    const char *rel = req_str(v, p, o, "relative_to", 40);
+    if (rel && strcmp(rel, "aware_at")) prob(v, P(q, sizeof q, "%s.relative_to", p), L("叠加规则的时限从 aware_at 起算", "overlay clocks run from aware_at"));
+    if (!json_is_boolean(json_object_get(o, "hard"))) prob(v, P(q, sizeof q, "%s.hard", p), L("必须是布尔值", "must be a boolean"));
+    json_t *ou = json_object_get(o, "or_undetermined");
+    if (ou && !json_is_boolean(ou)) prob(v, P(q, sizeof q, "%s.or_undetermined", p), L("必须是布尔值", "must be a boolean"));
+    check_source(v, p, o);
+    int64_t f, t;
+    check_period(v, p, o, 0, &f, &t);
+  }
+  if (json_object_get(doc, "emergency")) check_emergency(v, json_object_get(doc, "emergency"));
+}
+
 static void validate_pack(vctx *v, json_t *doc, rules_pack *pk) {
   static const char *const keys[] = {"format", "id", "regime", "title", "title_en", "version", "effective_from", "effective_to",
                                      "timezone", "source", "confidence", "grading", "taxonomy", "levels", "default_level",
                                      "reportable_from", "semantics", "provinces", "recipients", "facts", "criteria", "routes",
-                                     "obligations", NULL};
+                                     "obligations", "emergency", NULL};
   only_keys(v, "$", doc, keys);
   pk->id = req_str(v, "$", doc, "id", 64);
   pk->regime = req_str(v, "$", doc, "regime", 16);
@@ -436,6 +566,7 @@ static void validate_pack(vctx *v, json_t *doc, rules_pack *pk) {
   check_facts(v, doc);
   check_criteria(v, doc);
   check_routes_obligations(v, doc);
+  if (json_object_get(doc, "emergency")) check_emergency(v, json_object_get(doc, "emergency"));
 }
 
 static void validate_taxonomy(vctx *v, json_t *doc, rules_set *rs) {
@@ -549,8 +680,10 @@ void rules_add_buffer(rules_set *rs, const char *name, const char *data, size_t 
     rs->taxonomy_file = strdup(name);
     return;
   }
-  if (!fmt || strcmp(fmt, "cirs-rules/1") != 0) {
-    prob(&v, "$.format", L("必须是 \"cirs-rules/1\" 或 \"cirs-taxonomy/1\"", "must be \"cirs-rules/1\" or \"cirs-taxonomy/1\""));
+  int overlay = fmt && !strcmp(fmt, "cirs-overlay/1");
+  if (!fmt || (strcmp(fmt, "cirs-rules/1") != 0 && !overlay)) {
+    prob(&v, "$.format", L("必须是 \"cirs-rules/1\"、\"cirs-overlay/1\" 或 \"cirs-taxonomy/1\"",
+                           "must be \"cirs-rules/1\", \"cirs-overlay/1\" or \"cirs-taxonomy/1\""));
     json_decref(doc);
     return;
   }
@@ -561,7 +694,8 @@ void rules_add_buffer(rules_set *rs, const char *name, const char *data, size_t 
   }
   rules_pack *pk = &rs->packs[rs->npacks];
   memset(pk, 0, sizeof *pk);
-  validate_pack(&v, doc, pk);
+  if (overlay) validate_overlay(&v, doc, pk);
+  else validate_pack(&v, doc, pk);
   pk->doc = doc;
   pk->file = strdup(name);
   rs->npacks++;
@@ -588,7 +722,7 @@ int rules_finish(rules_set *rs, json_t *problems) {
       if (!b->regime || !b->id) continue;
       v.file = a->file;
       if (strcmp(a->id, b->id) == 0) prob(&v, "$.id", L("与 %s 的 id 重复", "same id as %s"), b->file);
-      if (strcmp(a->regime, b->regime) == 0 && a->from_ms < b->to_ms && b->from_ms < a->to_ms)
+      if (!a->overlay && !b->overlay && strcmp(a->regime, b->regime) == 0 && a->from_ms < b->to_ms && b->from_ms < a->to_ms)
         prob(&v, "$.effective_from", L("与 %s 的同一制度生效期重叠", "effective period overlaps %s of the same regime"), b->file);
       if (a->grading && b->grading && a->from_ms < b->to_ms && b->from_ms < a->to_ms)
         prob(&v, "$.grading", L("与 %s 同时作为定级规则包生效", "grading pack in force at the same time as %s"), b->file);
@@ -603,6 +737,14 @@ int rules_finish(rules_set *rs, json_t *problems) {
         }
       }
     }
+  }
+  for (int i = 0; i < rs->npacks; i++) {
+    rules_pack *a = &rs->packs[i];
+    if (!a->overlay || !a->regime) continue;
+    int found = 0;
+    for (int j = 0; j < rs->npacks; j++) found |= !rs->packs[j].overlay && rs->packs[j].regime && !strcmp(rs->packs[j].regime, a->regime);
+    v.file = a->file;
+    if (!found) prob(&v, "$.extends", L("没有制度为 %s 的规则包", "no pack of regime %s"), a->regime);
   }
   v.file = "(rule set)";
   if (grading == 0) prob(&v, "$", L("没有定级规则包（grading: true）", "no grading pack (grading: true)"));
@@ -683,15 +825,18 @@ int rules_pack_count(const rules_set *rs) { return rs->npacks; }
 json_t *rules_pack_summary(const rules_set *rs, int i) {
   const rules_pack *p = &rs->packs[i];
   json_t *d = p->doc;
-  return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:O, s:O}", "file", p->file, "id", p->id, "regime", p->regime, "version",
-                   json_object_get(d, "version"), "effective_from", json_object_get(d, "effective_from"), "effective_to",
-                   json_object_get(d, "effective_to") ? json_object_get(d, "effective_to") : json_null(), "grading", p->grading,
-                   "title", json_object_get(d, "title"), "confidence", json_object_get(d, "confidence"));
+  json_t *s = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:b, s:O, s:O}", "file", p->file, "id", p->id, "regime", p->regime, "version",
+                        json_object_get(d, "version"), "effective_from", json_object_get(d, "effective_from"), "effective_to",
+                        json_object_get(d, "effective_to") ? json_object_get(d, "effective_to") : json_null(), "grading", p->grading,
+                        "title", json_object_get(d, "title"), "confidence", json_object_get(d, "confidence"));
+  if (p->overlay) json_object_set_new(s, "overlay", json_true());
+  return s;
 }
 
 const rules_pack *rules_pack_at(const rules_set *rs, const char *regime, int64_t at_ms) {
   for (int i = 0; i < rs->npacks; i++)
-    if (strcmp(rs->packs[i].regime, regime) == 0 && rs->packs[i].from_ms <= at_ms && at_ms < rs->packs[i].to_ms) return &rs->packs[i];
+    if (!rs->packs[i].overlay && strcmp(rs->packs[i].regime, regime) == 0 && rs->packs[i].from_ms <= at_ms && at_ms < rs->packs[i].to_ms)
+      return &rs->packs[i];
   return NULL;
 }
 

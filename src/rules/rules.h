@@ -58,6 +58,19 @@ int rules_assess(const rules_set *rs, const json_t *in, const rules_opts *opts, 
 int rules_assess_text(const rules_set *rs, const char *text, size_t len, const rules_opts *opts, json_t **out,
                       cirs_err *e);
 
+/* Emergency rules (the "emergency" sections of the packs and overlays in force at `at`).
+ * rules_warning_rule: may an authority of `type` issue a warning of `level`? 0 with *rule = {scheme, level {id, zh, en,
+ * rank, grade}, max_level, scope (any | own_province | own_sector | own_department), source, confidence}; -1 with
+ * forbidden (no power, or above its highest level; field level) or bad_value (unknown level).
+ * rules_response_rule: may it start a response of `level`? 0 with *rule = {scheme, level {...}, end (starter |
+ * proposal_and_approval), deciders (array or null), source, confidence}; -1 with forbidden or bad_value.
+ * rules_investigation: the investigation clock {max, by, report_to, source, confidence} of the grading pack, or NULL.
+ * rules_warning_levels: the grading pack's warning levels (new array). */
+int rules_warning_rule(const rules_set *rs, int64_t at, const char *type, const char *level, json_t **rule, cirs_err *e);
+int rules_response_rule(const rules_set *rs, int64_t at, const char *type, const char *level, json_t **rule, cirs_err *e);
+const json_t *rules_investigation(const rules_set *rs, int64_t at);
+json_t *rules_warning_levels(const rules_set *rs, int64_t at);
+
 /* Grade helpers over the grading pack in force at `at_ms`: rank of a grade id (zh or en) or 0 when unknown. */
 int rules_grade_rank(const rules_set *rs, int64_t at_ms, const char *grade);
 

@@ -12,6 +12,7 @@ typedef struct rules_pack {
   int grading;           /* doc.grading */
   int64_t from_ms, to_ms; /* effective period; to_ms = INT64_MAX when open */
   int offset_min;        /* doc.timezone.utc_offset */
+  int overlay;           /* a cirs-overlay/1 file: obligations and emergency rules layered on the regime `regime` */
 } rules_pack;
 
 struct rules_set {
@@ -23,7 +24,7 @@ struct rules_set {
   json_t *by_name;       /* 2023 zh name or 2007 name -> code (legacy flag in value) */
 };
 
-/* The pack of `regime` in force at `at_ms`, or NULL. */
+/* The pack of `regime` in force at `at_ms`, or NULL (never an overlay). */
 const rules_pack *rules_pack_at(const rules_set *rs, const char *regime, int64_t at_ms);
 /* The grading pack in force at `at_ms`, or NULL. */
 const rules_pack *rules_grading_pack_at(const rules_set *rs, int64_t at_ms);

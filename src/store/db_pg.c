@@ -639,16 +639,18 @@ static int pg_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
                  &p, "org", code, out, e);
 }
 
-static int pg_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
-                              cirs_err *e) {
+static int pg_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department,
+                              char *code, cirs_err *e) {
   pp p = {0};
   p_s(&p, type);
   p_s(&p, province);
   p_s(&p, sector);
   p_s(&p, department);
+  p_s(&p, city);
   PGresult *r = run(st,
                     "SELECT code FROM authorities WHERE type = $1 AND (province IS NULL OR province = $2) AND (sector IS NULL OR sector = $3)"
-                    " AND (department IS NULL OR department = $4) ORDER BY (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
+                    " AND (department IS NULL OR department = $4) AND (city IS NULL OR city = $5)"
+                    " ORDER BY (city IS NULL), (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
                     &p, e);
   if (!r) return -1;
   int found = PQntuples(r) > 0;

@@ -117,7 +117,8 @@ static int exec(store *st, const char *sql, cirs_err *e) {
 
 /* Columns holding JSON text, returned parsed. */
 static int is_json_col(const char *name) {
-  static const char *const cols[] = {"kinds", "regimes", "to", "to_parties", "to_authorities", "content", "assessment", "payload", NULL};
+  static const char *const cols[] = {"kinds",   "regimes", "to",      "to_parties", "to_authorities", "content", "assessment",
+                                     "payload", "measures", "scope", "decider",    NULL};
   for (const char *const *c = cols; *c; c++)
     if (!strcmp(name, *c)) return 1;
   return 0;
@@ -181,23 +182,38 @@ static int sq_schema_version(store *st) {
   return v;
 }
 
+/* Rows of PRAGMA foreign_key_check (0 = none), or -1. */
+static int fk_violations(store *st) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(DB(st), "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK) return -1;
+  int n = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) n++;
+  sqlite3_finalize(s);
+  return n;
+}
+
 static int migrate(store *st, cirs_err *e) {
   int have = sq_schema_version(st);
   for (const embedded_file *f = embedded_files; f->name; f++) {
     if (strncmp(f->name, "src/store/sql/", 14) || strchr(f->name + 14, '/')) continue; /* sql/pg/: the PostgreSQL driver's */
     int v = atoi(f->name + 14);
     if (v <= have) continue;
-    if (exec(st, "BEGIN IMMEDIATE", e)) return -1;
+    /* Foreign keys are checked once at the end (PRAGMA foreign_key_check), so a migration may rebuild a table
+     * that others refer to (SQLite's table-rebuild procedure); the pragma is a no-op inside a transaction. */
+    if (exec(st, "PRAGMA foreign_keys=OFF", e) || exec(st, "BEGIN IMMEDIATE", e)) return -1;
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
-    if (exec(st, (const char *)f->data, e) || exec(st, pragma, e)) {
+    int fk_bad = 0;
+    if (exec(st, (const char *)f->data, e) || (fk_bad = fk_violations(st)) != 0 || exec(st, pragma, e)) {
+      if (fk_bad) err_set(e, "db_error", "", fk_bad < 0 ? "foreign_key_check failed" : "foreign key violations after the migration");
       char m[ERR_MSG_MAX];
       snprintf(m, sizeof m, "migration %.60s: %.400s", f->name, e->msg);
       err_set(e, "db_error", "", m);
       exec(st, "ROLLBACK", NULL);
+      exec(st, "PRAGMA foreign_keys=ON", NULL);
       return -1;
     }
-    if (exec(st, "COMMIT", e)) return -1;
+    if (exec(st, "COMMIT", e) || exec(st, "PRAGMA foreign_keys=ON", e)) return -1;
     have = v;
   }
   return 0;
@@ -314,8 +330,9 @@ static int sq_authority_insert(store *st, model_authority *a, cirs_err *e) {
   int64_t parent = 0;
   if (a->parent && !(parent = id_by_code(st, "authorities", a->parent))) return err_set(e, "not_found", "parent", a->parent);
   sqlite3_stmt *s;
-  if (prep(st, "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms) VALUES(?,?,?,?,?,?,?,?,?)", &s, e))
+  if (prep(st, "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms,city) VALUES(?,?,?,?,?,?,?,?,?,?)", &s, e))
     return -1;
+  bind_text(s, 10, a->city);
   bind_text(s, 1, a->code);
   bind_text(s, 2, a->type);
   bind_text(s, 3, a->name);
@@ -333,8 +350,9 @@ static int sq_authority_insert(store *st, model_authority *a, cirs_err *e) {
 
 static int sq_org_insert(store *st, model_org *o, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms) VALUES(?,?,?,?,?,?,?,?,?,?)", &s, e))
+  if (prep(st, "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms,city) VALUES(?,?,?,?,?,?,?,?,?,?,?)", &s, e))
     return -1;
+  bind_text(s, 11, o->city);
   bind_text(s, 1, o->code);
   bind_text(s, 2, o->name);
   bind_text(s, 3, o->name_en);
@@ -374,20 +392,22 @@ static int sq_user_insert(store *st, model_user *u, cirs_err *e) {
 
 static int sq_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = ?", &s, e))
+  if (prep(st, "SELECT id, code, name, name_en, kinds, province, city, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = ?", &s, e))
     return -1;
   bind_text(s, 1, code);
   return one_row(st, s, "org", code, out, e);
 }
 
-static int sq_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
-                              cirs_err *e) {
+static int sq_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department,
+                              char *code, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "SELECT code FROM authorities WHERE type = ?1 AND (province IS NULL OR province = ?2) AND (sector IS NULL OR sector = ?3)"
-           " AND (department IS NULL OR department = ?4) ORDER BY (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
+           " AND (department IS NULL OR department = ?4) AND (city IS NULL OR city = ?5)"
+           " ORDER BY (city IS NULL), (province IS NULL), (sector IS NULL), (department IS NULL), id LIMIT 1",
            &s, e))
     return -1;
+  bind_text(s, 5, city);
   bind_text(s, 1, type);
   bind_text(s, 2, province);
   bind_text(s, 3, sector);
@@ -478,8 +498,9 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st,
            "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
-           "status,source,confidence,created_ms,met_ms,from_authority_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "(SELECT id FROM authorities WHERE code = ?18))",
+           "status,source,confidence,created_ms,met_ms,from_authority_id,warning_id,response_id,organisation_id)"
+           " VALUES(nullif(?1,0),?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+           "(SELECT id FROM authorities WHERE code = ?18),nullif(?19,0),nullif(?20,0),nullif(?21,0))",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, o->incident_id);
@@ -500,6 +521,9 @@ static int sq_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   sqlite3_bind_int64(s, 16, time_now_ms());
   bind_time(s, 17, o->met_ms);
   bind_text(s, 18, o->from_authority);
+  sqlite3_bind_int64(s, 19, o->warning_id);
+  sqlite3_bind_int64(s, 20, o->response_id);
+  sqlite3_bind_int64(s, 21, o->organisation_id);
   if (step_done(st, s, "obligation", e)) return -1;
   o->id = sqlite3_last_insert_rowid(DB(st));
   return 0;
@@ -591,13 +615,19 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
 
 /* Now in epoch ms inside SQL (obligations past due read as overdue until the scheduler records it). */
 #define NOW_SQL "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+/* An obligation's incident, or the warning or response it belongs to: its reference, drill flag and operator. */
+#define OB_REF_SQL "coalesce(i.ref, (SELECT ref FROM warnings WHERE id = b.warning_id), (SELECT ref FROM responses WHERE id = b.response_id))"
+#define OB_DRILL_SQL \
+  "coalesce(i.drill, (SELECT drill FROM warnings WHERE id = b.warning_id), (SELECT drill FROM responses WHERE id = b.response_id), 0)"
+#define OB_ORG_SQL "coalesce(i.organisation_id, b.organisation_id)"
 static const char OBLIGATION_COLS[] =
-    "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
-    " b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
+    "SELECT b.id, b.incident_id, " OB_REF_SQL " AS ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\","
+    " b.to_authorities, b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
     " CASE WHEN b.status = 'pending' AND b.due_ms < " NOW_SQL " THEN 'overdue' ELSE b.status END AS status,"
     " b.met_ms, b.source, b.confidence,"
-    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, i.drill"
-    " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
+    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, " OB_DRILL_SQL " AS drill, b.warning_id, b.response_id,"
+    " (SELECT code FROM organisations WHERE id = b.organisation_id) AS organisation"
+    " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id ";
 
 static int sq_incident_get(store *st, const char *key, const store_scope *scope, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
@@ -637,12 +667,12 @@ static int sq_incident_get(store *st, const char *key, const store_scope *scope,
 static int sq_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
   char sql[3000];
   snprintf(sql, sizeof sql,
-           "%s WHERE b.id > :after AND (:org = 0 OR i.organisation_id = :org)"
+           "%s WHERE b.id > :after AND (:org = 0 OR " OB_ORG_SQL " = :org)"
            " AND (:overdue = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < :now))"
            " AND (:status IS NULL OR (CASE WHEN b.status = 'pending' AND b.due_ms < :now THEN 'overdue' ELSE b.status END) = :status)"
            " AND (:due_before IS NULL OR (b.status = 'pending' AND b.due_ms >= :now AND b.due_ms < :due_before))"
-           " AND (:drill = 0 OR i.drill = :drill - 1) AND (:s_all = 1"
-           " OR (:s_org <> 0 AND i.organisation_id = :s_org AND b.from_party = 'operator')"
+           " AND (:drill = 0 OR " OB_DRILL_SQL " = :drill - 1) AND (:s_all = 1"
+           " OR (:s_org <> 0 AND " OB_ORG_SQL " = :s_org AND b.from_party = 'operator')"
            " OR (:s_auth <> 0 AND b.from_authority_id IN (" SUBTREE_SQL(":s_auth") ")))"
            " ORDER BY b.id LIMIT :limit",
            OBLIGATION_COLS);
@@ -1426,10 +1456,12 @@ static int sq_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e)
 
 static int sq_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
-  if (prep(st, "SELECT o.id, o.incident_id, o.kind, o.regime, o.from_party, o.to_authorities, o.max, o.relative_to, o.due_ms, o.status,"
-               " o.met_ms, o.hard, o.created_ms, o.waived_reason, o.waived_by, i.ref, i.title, i.grade, i.drill, i.organisation_id,"
-               " o.from_authority_id, (SELECT code FROM authorities WHERE id = o.from_authority_id) AS from_authority"
-               " FROM obligations o JOIN incidents i ON i.id = o.incident_id WHERE o.id = ?",
+  if (prep(st, "SELECT b.id, b.incident_id, b.kind, b.regime, b.from_party, b.to_authorities, b.max, b.relative_to, b.due_ms, b.status,"
+               " b.met_ms, b.hard, b.created_ms, b.waived_reason, b.waived_by, " OB_REF_SQL " AS ref,"
+               " coalesce(i.title, (SELECT title FROM warnings WHERE id = b.warning_id), (SELECT title FROM responses WHERE id = b.response_id)) AS title,"
+               " coalesce(i.grade, '') AS grade, " OB_DRILL_SQL " AS drill, " OB_ORG_SQL " AS organisation_id, b.warning_id, b.response_id,"
+               " b.from_authority_id, (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority"
+               " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id WHERE b.id = ?",
            &s, e))
     return -1;
   sqlite3_bind_int64(s, 1, id);
@@ -1671,6 +1703,354 @@ static int sq_incident_authorities(store *st, int64_t incident_id, const char *v
 
 static int64_t sq_id_of(store *st, const char *what, const char *code) {
   return id_by_code(st, !strcmp(what, "authority") ? "authorities" : "organisations", code);
+}
+
+/* --- emergency: warnings and responses ------------------------------------------------------------------------- */
+
+static const char *jget_s(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static int64_t jget_i(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static int ref_insert(store *st, const char *table, const char *prefix, int64_t at_ms, int64_t *id, char ref[40]) {
+  *id = next_id(st, table);
+  char t[TIME_STR_MAX];
+  time_format(at_ms, 480, t);
+  snprintf(ref, 40, "%s-%.4s-%06lld", prefix, t, (long long)*id);
+  return 0;
+}
+
+static int sq_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(w, "now");
+  ref_insert(st, "warnings", "WARN", now, id, ref);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO warnings(id, ref, issuer_id, scheme, level, category, title, matters, measures, scope, starts_ms, status, drill,"
+               " created_by, created_ms, updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'active', ?12, ?13, ?14, ?14)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, *id);
+  bind_text(s, 2, ref);
+  sqlite3_bind_int64(s, 3, jget_i(w, "issuer_id"));
+  bind_text(s, 4, jget_s(w, "scheme"));
+  bind_text(s, 5, jget_s(w, "level"));
+  bind_text(s, 6, jget_s(w, "category"));
+  bind_text(s, 7, jget_s(w, "title"));
+  bind_text(s, 8, jget_s(w, "matters"));
+  bind_json(s, 9, json_object_get(w, "measures"));
+  bind_json(s, 10, json_object_get(w, "scope"));
+  sqlite3_bind_int64(s, 11, jget_i(w, "starts_ms"));
+  sqlite3_bind_int(s, 12, json_is_true(json_object_get(w, "drill")));
+  bind_text(s, 13, jget_s(w, "created_by"));
+  sqlite3_bind_int64(s, 14, now);
+  return step_done(st, s, "warning", e);
+}
+
+#define SCOPE_IN(col, key) col " IN (SELECT value FROM json_each(?2, '$." key "'))"
+static int sq_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e) {
+  static const char *const sql[2] = {
+      "INSERT OR IGNORE INTO warning_recipients(warning_id, organisation_id) SELECT ?1, o.id FROM organisations o WHERE "
+      SCOPE_IN("o.province", "provinces") " OR " SCOPE_IN("o.sector", "sectors") " OR " SCOPE_IN("o.department", "departments"),
+      "INSERT OR IGNORE INTO warning_recipients(warning_id, authority_id) SELECT ?1, a.id FROM authorities a WHERE a.id <> ?3 AND ("
+      SCOPE_IN("a.province", "provinces") " OR " SCOPE_IN("a.sector", "sectors") " OR " SCOPE_IN("a.department", "departments") ")"};
+  *count = 0;
+  for (int i = 0; i < 2; i++) {
+    sqlite3_stmt *s;
+    if (prep(st, sql[i], &s, e)) return -1;
+    sqlite3_bind_int64(s, 1, warning_id);
+    bind_json(s, 2, scope);
+    sqlite3_bind_int64(s, 3, issuer_id);
+    if (step_done(st, s, "warning recipients", e)) return -1;
+    *count += sqlite3_changes(DB(st));
+  }
+  return 0;
+}
+
+static const char WARNING_COLS[] =
+    "SELECT w.id, w.ref, a.code AS issuer, a.type AS issuer_type, w.issuer_id, w.scheme, w.level, w.category, w.title, w.matters, w.measures,"
+    " w.scope, w.starts_ms, w.status, w.drill, w.version, w.created_by, w.created_ms, w.updated_ms, w.lifted_ms, w.lifted_by, w.lift_reason,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id) AS recipients_total,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id AND r.acked_ms IS NOT NULL) AS acknowledged"
+    " FROM warnings w JOIN authorities a ON a.id = w.issuer_id ";
+
+static int sq_warning_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE w.ref = ?1 OR CAST(w.id AS TEXT) = ?1", WARNING_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, key);
+  if (one_row(st, s, "id", key, out, e)) return -1;
+  json_t *rows;
+  if (prep(st, "SELECT (SELECT code FROM authorities WHERE id = r.authority_id) AS authority, r.authority_id,"
+               " (SELECT code FROM organisations WHERE id = r.organisation_id) AS organisation, r.organisation_id, r.acked_ms, r.acked_by"
+               " FROM warning_recipients r WHERE r.warning_id = ? ORDER BY r.authority_id IS NULL, r.authority_id, r.organisation_id",
+           &s, e) ||
+      (sqlite3_bind_int64(s, 1, jget_i(*out, "id")), rows_json(st, s, &rows, e))) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_object_set_new(*out, "recipients", rows);
+  return 0;
+}
+
+/* Bindings shared by the two list queries: ?1 all, ?2 authority, ?3 organisation, ?4 status, ?5 after, ?6 limit, ?7 drill. */
+static void bind_em(sqlite3_stmt *s, const store_em_q *q) {
+  sqlite3_bind_int(s, 1, q->all);
+  sqlite3_bind_int64(s, 2, q->authority_id);
+  sqlite3_bind_int64(s, 3, q->organisation_id);
+  bind_text(s, 4, q->status);
+  sqlite3_bind_int64(s, 5, q->after);
+  sqlite3_bind_int(s, 6, q->limit);
+  sqlite3_bind_int(s, 7, q->drill);
+}
+
+static int sq_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE w.id > ?5 AND (?4 IS NULL OR w.status = ?4) AND (?7 = 0 OR w.drill = ?7 - 1) AND (?1"
+           " OR (?2 <> 0 AND (w.issuer_id IN (" SUBTREE_SQL("?2") ")"
+           "   OR EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.authority_id = ?2)))"
+           " OR (?3 <> 0 AND EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.organisation_id = ?3)))"
+           " ORDER BY w.id LIMIT ?6",
+           WARNING_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_em(s, q);
+  return rows_json(st, s, out, e);
+}
+
+/* UPDATE table SET <each key of changes> = value, from a fixed list of settable columns. */
+static int set_columns(store *st, const char *table, int64_t id, const json_t *changes, const char *const *allowed, const char *extra, cirs_err *e) {
+  char sql[1024];
+  size_t n = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET %s", table, extra);
+  const char *k;
+  json_t *v;
+  int cols = 0;
+  json_object_foreach((json_t *)changes, k, v) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a; a++) ok |= !strcmp(*a, k);
+    if (!ok) return err_set(e, "internal", k, "not a settable column");
+    n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s = ?%d", cols || *extra ? ", " : "", k, cols + 1);
+    cols++;
+  }
+  snprintf(sql + n, sizeof sql - n, " WHERE id = ?%d", cols + 1);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  int i = 1;
+  json_object_foreach((json_t *)changes, k, v) {
+    if (json_is_integer(v)) sqlite3_bind_int64(s, i, json_integer_value(v));
+    else if (json_is_string(v)) bind_text(s, i, json_string_value(v));
+    else if (json_is_null(v)) sqlite3_bind_null(s, i);
+    else bind_json(s, i, v);
+    i++;
+  }
+  sqlite3_bind_int64(s, i, id);
+  if (step_done(st, s, table, e)) return -1;
+  return sqlite3_changes(DB(st)) ? 0 : err_set(e, "not_found", "id", table);
+}
+
+static int sq_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"level", "title", "matters", "measures", "status", "lifted_ms", "lifted_by", "lift_reason", "updated_ms", NULL};
+  if (set_columns(st, "warnings", id, changes, cols, "version = version + 1", e)) return -1;
+  if (!jget_s(changes, "status") || strcmp(jget_s(changes, "status"), "lifted")) return 0;
+  /* A lifted warning's measures are no longer due. */
+  sqlite3_stmt *s;
+  if (prep(st, "UPDATE obligations SET status = 'waived', waived_reason = ?2, waived_by = ?3 WHERE warning_id = ?1 AND status = 'pending'", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, "预警已解除 / warning lifted");
+  bind_text(s, 3, jget_s(changes, "lifted_by"));
+  return step_done(st, s, "obligations of the warning", e);
+}
+
+static int sq_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT acked_ms FROM warning_recipients WHERE warning_id = ?1 AND coalesce(authority_id, 0) = ?2 AND coalesce(organisation_id, 0) = ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, warning_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, organisation_id);
+  json_t *row;
+  if (one_row(st, s, "id", L("本单位不是该预警的接收方", "your authority or organisation is not a recipient of this warning"), &row, e)) return -1;
+  int done = !json_is_null(json_object_get(row, "acked_ms"));
+  json_decref(row);
+  if (done) return err_set_msg(e, "conflict", "", L("已确认收到该预警", "the warning was acknowledged already"));
+  if (prep(st, "UPDATE warning_recipients SET acked_ms = ?4, acked_by = ?5 WHERE warning_id = ?1 AND coalesce(authority_id, 0) = ?2"
+               " AND coalesce(organisation_id, 0) = ?3",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, warning_id);
+  sqlite3_bind_int64(s, 2, authority_id);
+  sqlite3_bind_int64(s, 3, organisation_id);
+  sqlite3_bind_int64(s, 4, now);
+  bind_text(s, 5, by);
+  return step_done(st, s, "warning acknowledgement", e);
+}
+
+static int sq_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(r, "now");
+  ref_insert(st, "responses", "RESP", now, id, ref);
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO responses(id, ref, starter_id, scheme, level, title, decider, status, drill, warning_id, started_by, started_ms)"
+               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, nullif(?9, 0), ?10, ?11)",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, *id);
+  bind_text(s, 2, ref);
+  sqlite3_bind_int64(s, 3, jget_i(r, "starter_id"));
+  bind_text(s, 4, jget_s(r, "scheme"));
+  bind_text(s, 5, jget_s(r, "level"));
+  bind_text(s, 6, jget_s(r, "title"));
+  bind_json(s, 7, json_object_get(r, "decider"));
+  sqlite3_bind_int(s, 8, json_is_true(json_object_get(r, "drill")));
+  sqlite3_bind_int64(s, 9, jget_i(r, "warning_id"));
+  bind_text(s, 10, jget_s(r, "started_by"));
+  sqlite3_bind_int64(s, 11, now);
+  if (step_done(st, s, "response", e)) return -1;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(r, "incidents"), i, x) {
+    if (prep(st, "INSERT OR IGNORE INTO response_incidents(response_id, incident_id) VALUES(?, ?)", &s, e)) return -1;
+    sqlite3_bind_int64(s, 1, *id);
+    sqlite3_bind_int64(s, 2, json_integer_value(x));
+    if (step_done(st, s, "response incident", e)) return -1;
+  }
+  return 0;
+}
+
+static const char RESPONSE_COLS[] =
+    "SELECT p.id, p.ref, a.code AS starter, a.type AS starter_type, p.starter_id, p.scheme, p.level, p.title, p.decider, p.status, p.drill,"
+    " (SELECT ref FROM warnings WHERE id = p.warning_id) AS warning, p.started_by, p.started_ms, p.end_proposed_by, p.end_proposed_ms,"
+    " p.ended_by, p.ended_ms, p.summary FROM responses p JOIN authorities a ON a.id = p.starter_id ";
+
+static int sq_response_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE p.ref = ?1 OR CAST(p.id AS TEXT) = ?1", RESPONSE_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_text(s, 1, key);
+  if (one_row(st, s, "id", key, out, e)) return -1;
+  static const char *const parts[3][2] = {
+      {"incidents", "SELECT i.id, i.ref, i.title, i.grade, i.organisation_id, i.drill FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+                    " WHERE x.response_id = ? ORDER BY i.id"},
+      {"updates", "SELECT id, kind, text, at_ms, by_user FROM response_updates WHERE response_id = ? ORDER BY id"},
+      {"investigation", "SELECT id, content, submitted_by, submitted_ms FROM investigations WHERE response_id = ?"}};
+  for (int k = 0; k < 3; k++) {
+    json_t *rows;
+    if (prep(st, parts[k][1], &s, e) || (sqlite3_bind_int64(s, 1, jget_i(*out, "id")), rows_json(st, s, &rows, e))) {
+      json_decref(*out);
+      *out = NULL;
+      return -1;
+    }
+    if (k == 2) {
+      json_object_set(*out, parts[k][0], json_array_size(rows) ? json_array_get(rows, 0) : json_null());
+      json_decref(rows);
+    } else json_object_set_new(*out, parts[k][0], rows);
+  }
+  return 0;
+}
+
+static int sq_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE p.id > ?5 AND (?4 IS NULL OR p.status = ?4) AND (?7 = 0 OR p.drill = ?7 - 1) AND (?1"
+           " OR (?2 <> 0 AND (p.starter_id IN (" SUBTREE_SQL("?2") ") OR EXISTS (SELECT 1 FROM response_incidents x JOIN incident_routes r"
+           "   ON r.incident_id = x.incident_id WHERE x.response_id = p.id AND r.authority_id IN (" SUBTREE_SQL("?2") "))))"
+           " OR (?3 <> 0 AND EXISTS (SELECT 1 FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+           "   WHERE x.response_id = p.id AND i.organisation_id = ?3)))"
+           " ORDER BY p.id LIMIT ?6",
+           RESPONSE_COLS);
+  sqlite3_stmt *s;
+  if (prep(st, sql, &s, e)) return -1;
+  bind_em(s, q);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"status", "end_proposed_by", "end_proposed_ms", "ended_by", "ended_ms", "summary", NULL};
+  return set_columns(st, "responses", id, changes, cols, "", e);
+}
+
+static int sq_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO response_updates(response_id, kind, text, at_ms, by_user) VALUES(?, ?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, response_id);
+  bind_text(s, 2, kind);
+  bind_text(s, 3, text);
+  sqlite3_bind_int64(s, 4, now);
+  bind_text(s, 5, by);
+  return step_done(st, s, "response update", e);
+}
+
+static int sq_authority_get(store *st, const char *code, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT a.id, a.code, a.type, a.name, a.name_en, a.province, a.city, a.sector, a.department, p.code AS parent FROM authorities a"
+               " LEFT JOIN authorities p ON p.id = a.parent_id WHERE a.code = ?",
+           &s, e))
+    return -1;
+  bind_text(s, 1, code);
+  if (one_row(st, s, "authority", code, out, e)) return -1;
+  json_t *rows;
+  if (prep(st, "WITH RECURSIVE up(id) AS (SELECT parent_id FROM authorities WHERE code = ?1 UNION SELECT a.parent_id FROM authorities a JOIN up ON a.id = up.id)"
+               " SELECT id FROM up WHERE id IS NOT NULL",
+           &s, e) ||
+      (bind_text(s, 1, code), rows_json(st, s, &rows, e))) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_t *ids = json_array(), *r;
+  size_t i;
+  json_array_foreach(rows, i, r) json_array_append(ids, json_object_get(r, "id"));
+  json_decref(rows);
+  json_object_set_new(*out, "ancestors", ids);
+  return 0;
+}
+
+static int sq_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "DELETE FROM duty_contacts WHERE authority_id = ?", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  if (step_done(st, s, "contacts", e)) return -1;
+  size_t i;
+  json_t *r;
+  json_array_foreach((json_t *)rows, i, r) {
+    if (prep(st, "INSERT INTO duty_contacts(authority_id, position, unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             &s, e))
+      return -1;
+    sqlite3_bind_int64(s, 1, authority_id);
+    sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+    bind_text(s, 3, jget_s(r, "unit"));
+    bind_text(s, 4, jget_s(r, "duty_phone"));
+    bind_text(s, 5, jget_s(r, "contact"));
+    bind_text(s, 6, jget_s(r, "mobile"));
+    bind_text(s, 7, jget_s(r, "email"));
+    bind_text(s, 8, jget_s(r, "note"));
+    bind_text(s, 9, by);
+    sqlite3_bind_int64(s, 10, now);
+    if (step_done(st, s, "contact", e)) return -1;
+  }
+  return 0;
+}
+
+static int sq_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "SELECT unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms FROM duty_contacts WHERE authority_id = ? ORDER BY position",
+           &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, authority_id);
+  return rows_json(st, s, out, e);
+}
+
+static int sq_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  sqlite3_stmt *s;
+  if (prep(st, "INSERT INTO investigations(response_id, content, submitted_by, submitted_ms) VALUES(?, ?, ?, ?)", &s, e)) return -1;
+  sqlite3_bind_int64(s, 1, response_id);
+  bind_json(s, 2, content);
+  bind_text(s, 3, by);
+  sqlite3_bind_int64(s, 4, now);
+  if (step_done(st, s, "investigation", e)) return -1;
+  *id = sqlite3_last_insert_rowid(DB(st));
+  return 0;
 }
 
 
@@ -1982,4 +2362,19 @@ const store_driver store_sqlite_driver = {
     .mail_list = sq_mail_list,
     .mail_get = sq_mail_get,
     .mail_raw = sq_mail_raw,
+    .warning_insert = sq_warning_insert,
+    .warning_recipients_fill = sq_warning_recipients_fill,
+    .warning_get = sq_warning_get,
+    .warning_list = sq_warning_list,
+    .warning_set = sq_warning_set,
+    .warning_ack = sq_warning_ack,
+    .response_insert = sq_response_insert,
+    .response_get = sq_response_get,
+    .response_list = sq_response_list,
+    .response_set = sq_response_set,
+    .response_update_add = sq_response_update_add,
+    .investigation_insert = sq_investigation_insert,
+    .authority_get = sq_authority_get,
+    .contacts_replace = sq_contacts_replace,
+    .contacts_list = sq_contacts_list,
 };

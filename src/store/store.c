@@ -33,9 +33,9 @@ int store_authority_insert(store *st, model_authority *a, cirs_err *e) { return 
 int store_org_insert(store *st, model_org *o, cirs_err *e) { return st->drv->org_insert(st, o, e); }
 int store_user_insert(store *st, model_user *u, cirs_err *e) { return st->drv->user_insert(st, u, e); }
 int store_org_get(store *st, const char *code, json_t **out, cirs_err *e) { return st->drv->org_get(st, code, out, e); }
-int store_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+int store_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department, char *code,
                           cirs_err *e) {
-  return st->drv->authority_match(st, type, province, sector, department, code, e);
+  return st->drv->authority_match(st, type, province, city, sector, department, code, e);
 }
 int store_incident_insert(store *st, model_incident *inc, cirs_err *e) { return st->drv->incident_insert(st, inc, e); }
 int store_report_insert(store *st, model_report *r, cirs_err *e) { return st->drv->report_insert(st, r, e); }
@@ -190,3 +190,28 @@ int store_wait(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_er
   if (!st->drv->wait) return 0;
   return st->drv->wait(st, timeout_ms, fn, ctx, e);
 }
+int store_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e) { return st->drv->warning_insert(st, w, id, ref, e); }
+int store_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e) {
+  return st->drv->warning_recipients_fill(st, warning_id, issuer_id, scope, count, e);
+}
+int store_warning_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->warning_get(st, id_or_ref, out, e); }
+int store_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) { return st->drv->warning_list(st, q, out, e); }
+int store_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e) { return st->drv->warning_set(st, id, changes, e); }
+int store_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->warning_ack(st, warning_id, authority_id, organisation_id, by, now, e);
+}
+int store_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e) { return st->drv->response_insert(st, r, id, ref, e); }
+int store_response_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e) { return st->drv->response_get(st, id_or_ref, out, e); }
+int store_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) { return st->drv->response_list(st, q, out, e); }
+int store_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e) { return st->drv->response_set(st, id, changes, e); }
+int store_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->response_update_add(st, response_id, kind, text, by, now, e);
+}
+int store_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  return st->drv->investigation_insert(st, response_id, content, by, now, id, e);
+}
+int store_authority_get(store *st, const char *code, json_t **out, cirs_err *e) { return st->drv->authority_get(st, code, out, e); }
+int store_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e) {
+  return st->drv->contacts_replace(st, authority_id, rows, by, now, e);
+}
+int store_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e) { return st->drv->contacts_list(st, authority_id, out, e); }

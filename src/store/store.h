@@ -50,7 +50,7 @@ int store_org_get(store *st, const char *code, json_t **out, cirs_err *e);
 /* The authority of `type` whose jurisdiction covers (province, sector, department): an authority matches when
  * each of its jurisdiction columns is NULL or equal. Writes its code into `code` (size MODEL_CODE_MAX) and
  * returns 1, or returns 0 when none matches, -1 on error. */
-int store_authority_match(store *st, const char *type, const char *province, const char *sector, const char *department,
+int store_authority_match(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department,
                           char *code, cirs_err *e);
 
 /* Incidents and their records. */
@@ -306,5 +306,49 @@ typedef void (*store_notice_fn)(void *ctx, const char *channel, const char *payl
 int store_listen(store *st, cirs_err *e);
 /* Waits up to timeout_ms for notices and calls fn for each; an error as for store_lease. */
 int store_wait(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_err *e);
+/* --- emergency: warnings (预警) and responses (应急响应), issue 5 ------------------------------------------------------- */
+
+/* Who asks: everything (all), an authority (what it or the authorities below it issued or started, and what is
+ * addressed to it or covers incidents routed to it), or an operator (what is addressed to it or covers its incidents). */
+typedef struct store_em_q {
+  int all;
+  int64_t authority_id, organisation_id;
+  const char *status;  /* warnings: active | lifted; responses: active | end_proposed | ended; NULL = any */
+  int drill;           /* 0 any, 1 real only, 2 drills only */
+  int64_t after;       /* cursor: id > after */
+  int limit;
+} store_em_q;
+
+/* A warning {issuer_id, scheme, level, category?, title, matters, measures, scope, starts_ms, drill, created_by, now}:
+ * fills id and ref (WARN-YYYY-NNNNNN). */
+int store_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e);
+/* Addresses warning `warning_id` to every operator and authority in `scope` {provinces, sectors, departments} (an
+ * operator of a listed province, sector or department; an authority whose jurisdiction is one of them), never the
+ * issuer. *count = recipients added. */
+int store_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e);
+/* One warning by id or ref with "issuer" (code), "issuer_type", "recipients" [{authority, organisation, acked_ms, acked_by}]. */
+int store_warning_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+int store_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+/* Applies {level?, title?, matters?, measures?, status?, lifted_ms?, lifted_by?, lift_reason?, updated_ms} and bumps version. */
+int store_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e);
+/* Records an acknowledgement; not_found when not a recipient, conflict when already acknowledged. */
+int store_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e);
+/* A response {starter_id, scheme, level, title, decider?, drill, warning_id?, started_by, now, incidents: [ids]}: fills id, ref. */
+int store_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e);
+/* One response with "starter" (code), "starter_type", "incidents" [{id, ref, organisation_id, drill}], "updates", "investigation". */
+int store_response_get(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+int store_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+/* Applies {status?, end_proposed_by?, end_proposed_ms?, ended_by?, ended_ms?, summary?}. */
+int store_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e);
+int store_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e);
+/* An authority by code: {id, code, type, name, name_en, province, city, sector, department, parent, ancestors: [ids of
+ * every authority above it]}; not_found when none. */
+int store_authority_get(store *st, const char *code, json_t **out, cirs_err *e);
+/* Duty contacts (应急联络表) of an authority: replaces the whole list with `rows` [{unit, duty_phone?, contact?, mobile?,
+ * email?, note?}] (in order); lists it in order. */
+int store_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e);
+int store_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e);
+/* conflict when the response has an investigation report already. */
+int store_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e);
 
 #endif

@@ -18,7 +18,7 @@ typedef struct store_driver {
   int (*org_insert)(store *st, model_org *o, cirs_err *e);
   int (*user_insert)(store *st, model_user *u, cirs_err *e);
   int (*org_get)(store *st, const char *code, json_t **out, cirs_err *e);
-  int (*authority_match)(store *st, const char *type, const char *province, const char *sector, const char *department, char *code,
+  int (*authority_match)(store *st, const char *type, const char *province, const char *city, const char *sector, const char *department, char *code,
                          cirs_err *e);
   int (*incident_insert)(store *st, model_incident *inc, cirs_err *e);
   int (*report_insert)(store *st, model_report *r, cirs_err *e);
@@ -95,6 +95,22 @@ typedef struct store_driver {
   int (*lease)(store *st, int *held, cirs_err *e);
   int (*listen)(store *st, cirs_err *e);
   int (*wait)(store *st, int timeout_ms, store_notice_fn fn, void *ctx, cirs_err *e);
+  /* warnings and responses (store.h, "emergency") */
+  int (*warning_insert)(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e);
+  int (*warning_recipients_fill)(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e);
+  int (*warning_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*warning_list)(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+  int (*warning_set)(store *st, int64_t id, const json_t *changes, cirs_err *e);
+  int (*warning_ack)(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e);
+  int (*response_insert)(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e);
+  int (*response_get)(store *st, const char *id_or_ref, json_t **out, cirs_err *e);
+  int (*response_list)(store *st, const store_em_q *q, json_t **out, cirs_err *e);
+  int (*response_set)(store *st, int64_t id, const json_t *changes, cirs_err *e);
+  int (*response_update_add)(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e);
+  int (*investigation_insert)(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e);
+  int (*authority_get)(store *st, const char *code, json_t **out, cirs_err *e);
+  int (*contacts_replace)(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e);
+  int (*contacts_list)(store *st, int64_t authority_id, json_t **out, cirs_err *e);
 } store_driver;
 
 /* Every driver's handle starts with this. */

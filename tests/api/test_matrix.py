@@ -56,13 +56,15 @@ SQL_USERS = ["opadmin-jc", "bjofficer", "bjadmin", "bjduty", "natadmin", "ciioff
 # rules/cn-2025.json by hand: route CII → cii_protection_dept + public_security of the province (+ SECTOR's
 # sector_regulator for finance); OTHER → provincial_cac; CENTRAL → the department's CAC body; POLICE (suspected
 # crime, any grade) → public_security; 一般 without crime → nowhere. Escalation adds the escalation's recipients.
+# The Jincheng overlay (rules/cn-jincheng.json) adds the city command office jc-command for jc-hengtai (city 140500)
+# from 较大 up.
 INCIDENTS = {
     "grid-esp": ("reporter", lambda: doc_especially_major("矩阵 电网 特别重大"), {"cii-energy", "ps-140000", "national-cac", "mps"}),
     "grid-rel": ("opadmin", lambda: doc_grade("矩阵 电网 较大", "较大"), {"cii-energy", "ps-140000"}),
-    "jc-major": ("reporter-jc", lambda: doc_grade("矩阵 恒泰 重大", "重大"), {"cac-140000", "national-cac"}),
-    "jc-rel": ("opadmin-jc", lambda: doc_grade("矩阵 恒泰 较大", "较大"), {"cac-140000"}),
+    "jc-major": ("reporter-jc", lambda: doc_grade("矩阵 恒泰 重大", "重大"), {"cac-140000", "jc-command", "national-cac"}),
+    "jc-rel": ("opadmin-jc", lambda: doc_grade("矩阵 恒泰 较大", "较大"), {"cac-140000", "jc-command"}),
     "jc-gen": ("reporter-jc", lambda: doc_grade("矩阵 恒泰 一般", "一般"), set()),
-    "jc-phone": ("duty", lambda: doc_grade("矩阵 恒泰 电话", "较大", organisation="jc-hengtai", channel="phone"), {"cac-140000"}),
+    "jc-phone": ("duty", lambda: doc_grade("矩阵 恒泰 电话", "较大", organisation="jc-hengtai", channel="phone"), {"cac-140000", "jc-command"}),
     "bj-major": ("reporter-bj", lambda: doc_grade("矩阵 云帆 重大", "重大"), {"cac-110000", "national-cac"}),
     "bj-crime": ("reporter-bj", lambda: doc_grade("矩阵 云帆 涉嫌犯罪", "一般", suspected_crime=True), {"ps-110000"}),
     "bank-rel": ("reporter-bank", lambda: doc_grade("矩阵 银行 较大", "较大"), {"cii-finance", "ps-310000", "reg-finance"}),
@@ -71,7 +73,7 @@ INCIDENTS = {
 ORG_OF = {"grid-esp": "shanxi-grid", "grid-rel": "shanxi-grid", "jc-major": "jc-hengtai", "jc-rel": "jc-hengtai", "jc-gen": "jc-hengtai",
           "jc-phone": "jc-hengtai", "bj-major": "bj-yunfan", "bj-crime": "bj-yunfan", "bank-rel": "huhai-bank", "mwr-rel": "mwr-info-center"}
 # Where a 较大 report of each organisation goes (same reading of the rules), for incidents filed during the matrix.
-ROUTES_OF_RELATIVELY_MAJOR = {"shanxi-grid": {"cii-energy", "ps-140000"}, "jc-hengtai": {"cac-140000"}, "bj-yunfan": {"cac-110000"},
+ROUTES_OF_RELATIVELY_MAJOR = {"shanxi-grid": {"cii-energy", "ps-140000"}, "jc-hengtai": {"cac-140000", "jc-command"}, "bj-yunfan": {"cac-110000"},
                               "huhai-bank": {"cii-finance", "ps-310000", "reg-finance"}, "mwr-info-center": {"dept-cac-mwr"}}
 # Escalated in the data set (by which user), and the escalation recipients the rules name.
 ESCALATED = {"grid-esp": ("ciiofficer", {"national-cac", "mps"}), "jc-major": ("officer", {"national-cac"}), "bj-major": ("bjofficer", {"national-cac"})}
@@ -412,7 +414,7 @@ def test_create_incident(server, world, user, org):
             assert body["organisation"] == org and body["entered_by"] == user and body["channel"] == "fax"
             key = f"new-{user}-{org}"
             MODEL.ids[key], MODEL.refs[key], MODEL.org[key] = body["id"], body["ref"], org
-            MODEL.routes[key] = {auth}
+            MODEL.routes[key] = set(ROUTES_OF_RELATIVELY_MAJOR[org])
             assert world(user).get(f"{server.url}/api/v1/incidents/{body['id']}").status_code == 200
         else:
             err(r, 403, "forbidden", "organisation")

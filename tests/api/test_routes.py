@@ -63,6 +63,11 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/assess"),
     ("post", "/api/v1/incidents"), ("get", "/api/v1/incidents"), ("get", "/api/v1/incidents/{id}"),
     ("post", "/api/v1/incidents/{id}/reports"), ("get", "/api/v1/incidents/{id}/history"), ("post", "/api/v1/incidents/{id}/notices"),
+    ("post", "/api/v1/warnings"), ("get", "/api/v1/warnings"), ("get", "/api/v1/warnings/{id}"), ("post", "/api/v1/warnings/{id}/updates"),
+    ("post", "/api/v1/warnings/{id}/lift"), ("post", "/api/v1/warnings/{id}/acknowledgements"), ("post", "/api/v1/responses"),
+    ("get", "/api/v1/responses"), ("get", "/api/v1/responses/{id}"), ("post", "/api/v1/responses/{id}/updates"),
+    ("post", "/api/v1/responses/{id}/end"), ("post", "/api/v1/responses/{id}/end-approval"), ("post", "/api/v1/responses/{id}/investigation"),
+    ("get", "/api/v1/contacts"), ("post", "/api/v1/contacts"),
     ("post", "/api/v1/incidents/{id}/receipts"), ("post", "/api/v1/incidents/{id}/escalations"),
     ("get", "/api/v1/obligations"), ("post", "/api/v1/tips"), ("get", "/api/v1/tips"), ("get", "/api/v1/access-log"),
     # clocks and notifications (tests/api/test_clocks.py)
@@ -286,7 +291,7 @@ def test_file_initial_report(server, S):
     assert res["organisation"] == "jc-hengtai" and res["grade"] == "重大" and res["reportable"] is True
     assert re.fullmatch(r"CIRS-\d{4}-\d{6}", res["ref"])
     kinds = {o["kind"]: o for o in res["obligations"]}
-    assert set(kinds) == {"initial", "supplement", "final", "escalation", "notify"}
+    assert set(kinds) == {"initial", "supplement", "final", "escalation", "notify", "city_report"}   # city_report: Jincheng overlay
     assert kinds["initial"]["status"] == "met"
     assert kinds["escalation"]["from_authority"] == "cac-140000" and kinds["escalation"]["due"] is None  # starts at receipt
     assert [a["authority"] for a in kinds["initial"]["to_authorities"]] == ["cac-140000"]
@@ -294,7 +299,7 @@ def test_file_initial_report(server, S):
     got = get_incident(S("reporter-jc"), res["ref"])
     assert got["id"] == res["id"] and len(got["reports"]) == 1 and got["reports"][0]["version"] == 1
     assert got["reports"][0]["content"]["category"] == "DSDATALEAK" and got["reports"][0]["content"]["aware_at"]
-    assert len(got["obligations"]) == 5
+    assert len(got["obligations"]) == 6
 
 
 INCIDENT_ERRORS = [
@@ -722,7 +727,7 @@ def test_supplement_regrades_and_routes(server, S):
     sup = ok(jc.post(f"{server.url}/api/v1/incidents/{res['id']}/reports",
                      json={"kind": "supplement", "facts": {"pi_leaked_persons": 20000000}, "content": {"development": "扩散"}}), 201)
     assert sup["previous_grade"] == "一般" and sup["grade"] == "重大"
-    assert {o["kind"] for o in sup["obligations"]} == {"initial", "supplement", "escalation", "notify", "final"}
+    assert {o["kind"] for o in sup["obligations"]} == {"initial", "supplement", "escalation", "notify", "final", "city_report"}
     assert get_incident(S("officer"), res["id"])["grade"] == "重大"  # now routed to cac-140000
     hist = ok(jc.get(f"{server.url}/api/v1/incidents/{res['id']}/history"))
     regraded = [e for e in hist["events"] if e["type"] == "incident.regraded"]
