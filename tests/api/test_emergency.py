@@ -265,7 +265,11 @@ def test_drill_end_to_end_leaves_statistics_and_ledger_unchanged(env):
         out = ok(s.get(srv.url + "/api/v1/compliance", params=params))
         out.pop("as_of", None)
         return out
-    before = {"org": ledger(op), "auth": ledger(officer),
+    def stats(s, **params):
+        out = ok(s.get(srv.url + "/api/v1/statistics", params=params))
+        out.pop("as_of", None)
+        return out
+    before = {"org": ledger(op), "auth": ledger(officer), "stats_op": stats(op), "stats_nat": stats(nat),
               "incidents": len(ok(op.get(srv.url + "/api/v1/incidents", params={"drill": "false", "limit": 200}))["items"])}
     inc = ok(op.post(srv.url + "/api/v1/incidents", json=doc_grade("演练：晋城恒泰 勒索软件", "重大", drill=True)), 201)
     ok(officer.post(srv.url + f"/api/v1/incidents/{inc['id']}/receipts", json={}), 201)
@@ -284,6 +288,8 @@ def test_drill_end_to_end_leaves_statistics_and_ledger_unchanged(env):
     # Statistics and the ledger are as before (drills are excluded by default), and the drill is there when asked.
     assert ledger(op) == before["org"]
     assert ledger(officer) == before["auth"]
+    assert stats(op) == before["stats_op"] and stats(nat) == before["stats_nat"]
+    assert stats(nat, drills="true")["total"] == before["stats_nat"]["total"] + 1
     assert len(ok(op.get(srv.url + "/api/v1/incidents", params={"drill": "false", "limit": 200}))["items"]) == before["incidents"]
     with_drills = ledger(op, drills="true")
     assert with_drills["obligations"]["total"] > before["org"]["obligations"]["total"]
