@@ -10,6 +10,8 @@ import * as op from './pages-operator.js';
 import * as auth from './pages-authority.js';
 import * as stats from './pages-stats.js';
 import * as warn from './pages-warnings.js';
+import * as resp from './pages-responses.js';
+import * as contacts from './pages-contacts.js';
 
 const OPERATOR = ['operator_reporter', 'operator_admin'];
 const AUTHORITY = ['authority_officer', 'authority_admin', 'duty_officer', 'national_emergency_office'];
@@ -25,9 +27,13 @@ const routes = [
   { path: '/incidents', page: common.incidents, roles: READERS, nav: 'nav.incidents' },
   { path: '/stats', page: stats.statistics, roles: READERS, nav: 'nav.stats' },
   { path: '/compliance', page: auth.compliance, roles: [...READERS, 'auditor', 'system_admin'], nav: 'nav.compliance' },
-  { path: '/warnings', page: warn.warnings, roles: [...READERS], nav: 'nav.warnings' },
-  { path: '/responses', page: warn.responses, roles: AUTHORITY, nav: 'nav.responses' },
-  { path: '/contacts', page: warn.contacts, roles: AUTHORITY, nav: 'nav.contacts' },
+  { path: '/warnings', page: warn.warnings, roles: READERS, nav: 'nav.warnings' },
+  { path: '/warnings/new', page: warn.issue, roles: AUTHORITY },
+  { path: '/warning/:id', page: warn.detail, roles: READERS },
+  { path: '/responses', page: resp.responses, roles: READERS, nav: 'nav.responses' },
+  { path: '/responses/new', page: resp.start, roles: AUTHORITY },
+  { path: '/response/:id', page: resp.detail, roles: READERS },
+  { path: '/contacts', page: contacts.contacts, roles: AUTHORITY, nav: 'nav.contacts' },
   { path: '/notifications', page: common.notifications, roles: [], nav: 'nav.notifications' },
   { path: '/receipt/:id', page: op.receipt, roles: READERS },
   { path: '/incident/:id', page: auth.incident, roles: READERS },
@@ -133,13 +139,16 @@ async function render() {
   if (route.roles && !state.user) { location.replace('#/login?next=' + encodeURIComponent('#' + path + (query.toString() ? '?' + query : ''))); return; }
   if (route.roles && route.roles.length && !route.roles.includes(state.user.role)) { main.appendChild(h('h1', t('error.forbidden'))); return; }
   main.classList.toggle('wide', !!route.wide);
+  // Each render gets its own container: when two renders overlap (two hashchange events in a row), the older page
+  // keeps writing into its container, which the newer render has already taken out of the document.
+  const view = main.appendChild(h('div.view'));
   try {
-    const cleanup = await route.page(main, params, query, ctx);
+    const cleanup = await route.page(view, params, query, ctx);
     if (seq !== state.seq) { if (typeof cleanup === 'function') cleanup(); return; }
     state.cleanup = typeof cleanup === 'function' ? cleanup : null;
   } catch (e) {
     if (seq !== state.seq || e.status === 401) return;
-    main.appendChild(h('p.error', { role: 'alert' }, t('error.load'), ' ', e.message));
+    view.appendChild(h('p.error', { role: 'alert' }, t('error.load'), ' ', e.message));
   }
   const h1 = main.querySelector('h1');
   if (h1 && document.activeElement === document.body) h1.setAttribute('tabindex', '-1');

@@ -125,6 +125,7 @@ export async function notifications(main, params, query, ctx) {
       h('div.note-head', h('strong', n.title), ' ', h('span.muted', fmtTime(n.created_ms))),
       h('pre.body', n.body),
       n.incident_id ? h('a', { href: '#/incident/' + n.incident_id }, t('notes.open_incident')) : null, ' ',
+      emLink(n), ' ',
       !n.read_ms ? h('button.link', { type: 'button', on: { click: async (ev) => {
         await post(`/notifications/${n.id}/read`);
         li.className = 'read';
@@ -133,6 +134,13 @@ export async function notifications(main, params, query, ctx) {
     list.appendChild(li);
   }
   if (!r.items.length) list.appendChild(h('li', t('notes.empty')));
+}
+
+// A warning's or response's notification links to it (its ref is in the title: WARN-2026-000001, RESP-…).
+function emLink(n) {
+  const m = [...(n.title || '').matchAll(/\b(WARN|RESP)-\d{4}-\d{6}\b/g)].pop(); // the ref the system appended, after the title
+  if (!m || !/^(warning|response|investigation)\./.test(n.kind || '')) return null;
+  return m[1] === 'WARN' ? h('a', { href: '#/warning/' + m[0] }, t('notes.open_warning')) : h('a', { href: '#/response/' + m[0] }, t('notes.open_response'));
 }
 
 // Printable views: the official report form (latest version, appendix 8.3 layout) and the final report.
@@ -175,6 +183,14 @@ export async function print(main, params) {
   return () => {};
 }
 
+// Where an obligation belongs: its incident, else the warning whose measure it is, else its response.
+function oblLink(o) {
+  if (o.incident_id) return '#/incident/' + o.incident_id;
+  if (o.warning_id) return '#/warning/' + o.warning_id;
+  if (o.response_id) return '#/response/' + o.response_id;
+  return '#/clocks';
+}
+
 // Shared by pages: an obligations table with live countdowns.
 export function obligationsTable(list, opts = {}) {
   const tbody = h('tbody');
@@ -182,7 +198,7 @@ export function obligationsTable(list, opts = {}) {
     const due = dueMs(o);
     const open = o.status === 'pending' || o.status === 'overdue';
     tbody.appendChild(h('tr', { class: o.status === 'overdue' ? 'overdue' : '' },
-      opts.ref ? h('td', h('a', { href: '#/incident/' + o.incident_id }, o.ref)) : null,
+      opts.ref ? h('td', h('a', { href: oblLink(o) }, o.ref)) : null,
       h('td', kindName(o.kind), o.policy ? h('span.muted', ' ', t('obl.policy')) : null),
       h('td', (o.to || []).map(recipientName).join('、')),
       h('td', due ? fmtTime(due) : t('obl.starts_at', { e: tk('rel.' + o.relative_to, o.relative_to) })),
