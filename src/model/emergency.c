@@ -202,14 +202,13 @@ static int notify_recipients(store *st, const char *kind, const json_t *w, const
   return rc;
 }
 
-static const json_t *level_row(const rules_set *rs, int64_t at, const char *level) {
-  static __thread json_t *levels;
-  json_decref(levels);
-  levels = rules_warning_levels(rs, at);
+/* The warning level row of `level` in the grading pack (a new reference, or NULL). */
+static json_t *level_row(const rules_set *rs, int64_t at, const char *level) {
+  json_t *levels = rules_warning_levels(rs, at), *x, *found = NULL;
   size_t i;
-  json_t *x;
-  json_array_foreach(levels, i, x) if (!strcmp(jstr(x, "id"), level)) return x;
-  return NULL;
+  json_array_foreach(levels, i, x) if (!strcmp(jstr(x, "id"), level)) found = json_incref(x);
+  json_decref(levels);
+  return found;
 }
 
 int model_warning_issue(store *st, const rules_set *rs, const json_t *who, const json_t *doc, json_t **result, cirs_err *e) {
@@ -347,7 +346,8 @@ int model_warning_change(store *st, const rules_set *rs, const json_t *who, int6
   json_t *now_w = NULL;
   if (!rc) rc = load_warning(st, id, &now_w, e);
   if (!rc) {
-    json_t *vars = warning_vars(now_w, level_row(rs, now, jstr(now_w, "level")), jstr(issuer, "name"));
+    json_t *lv = level_row(rs, now, jstr(now_w, "level")), *vars = warning_vars(now_w, lv, jstr(issuer, "name"));
+    json_decref(lv);
     if (reason) json_object_set_new(vars, "reason", json_string(reason));
     rc = notify_recipients(st, lift ? "warning.lifted" : "warning.updated", now_w, vars, e);
     json_decref(vars);

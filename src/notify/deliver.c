@@ -195,6 +195,12 @@ static void *deliver_main(void *unused) {
     size_t i, n = json_array_size(rows);
     json_t *row;
     json_array_foreach(rows, i, row) {
+      /* Stopping (shutdown, or this instance lost the lead to another: src/clock/lease.c): send nothing more, so at
+       * most the message in flight can also be sent by the next leader. */
+      pthread_mutex_lock(&D.mu);
+      int stop = D.stopping;
+      pthread_mutex_unlock(&D.mu);
+      if (stop) break;
       attempt a = {json_integer_value(json_object_get(row, "id")), 0, 0, "", row};
       const char *ch = json_string_value(json_object_get(row, "channel"));
       a.ok = !strcmp(ch, "email") ? send_mail(row, a.detail, sizeof a.detail) : send_webhook(row, a.detail, sizeof a.detail);

@@ -16,6 +16,9 @@
  *    A rolled-back insert leaves a gap in the numbers, never a duplicate across instances.
  *  - Search: incident_search holds the searchable text, matched with ILIKE '%q%' (pg_trgm GIN index for three
  *    characters or more). It is written in the same transaction, so there is no queue to catch up.
+ *  - Round trips: inside a transaction, inserts whose result nobody reads (events, routes, search text, outbox,
+ *    notifications, access log) are deferred and sent together in one libpq pipeline before the next statement that
+ *    needs an answer, the next savepoint or the commit (defer, flush); a rollback drops them unsent.
  *  - Leadership: store_lease takes a session advisory lock (PG_LOCK_LEADER) on a dedicated connection; whoever
  *    holds it runs the scheduler and the deliverer. Deadlines and outbox rows committed by any instance are
  *    announced by triggers (pg_notify, delivered at commit) to the leader's LISTEN (store_wait).
@@ -321,7 +324,8 @@ static int exec_simple(store *st, const char *sql, cirs_err *e) {
 
 /* Columns holding JSON text, returned parsed (the same list as db_sqlite.c). */
 static int is_json_col(const char *name) {
-  static const char *const cols[] = {"kinds", "regimes", "to", "to_parties", "to_authorities", "content", "assessment", "payload", NULL};
+  static const char *const cols[] = {"kinds",   "regimes",  "to",    "to_parties", "to_authorities", "content", "assessment",
+                                     "payload", "measures", "scope", "decider",    NULL};
   for (const char *const *c = cols; *c; c++)
     if (!strcmp(name, *c)) return 1;
   return 0;
@@ -589,9 +593,10 @@ static int pg_authority_insert(store *st, model_authority *a, cirs_err *e) {
   p_s(&p, a->department);
   p_i(&p, parent);
   p_i(&p, time_now_ms());
+  p_s(&p, a->city);
   return insert_id(st,
-                   "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms)"
-                   " VALUES($1,$2,$3,$4,$5,$6,$7,nullif($8,0),$9) RETURNING id",
+                   "INSERT INTO authorities(code,type,name,name_en,province,sector,department,parent_id,created_ms,city)"
+                   " VALUES($1,$2,$3,$4,$5,$6,$7,nullif($8,0),$9,$10) RETURNING id",
                    &p, a->code, &a->id, e);
 }
 
@@ -607,9 +612,10 @@ static int pg_org_insert(store *st, model_org *o, cirs_err *e) {
   p_j(&p, o->regimes);
   p_s(&p, o->contact_email);
   p_i(&p, time_now_ms());
+  p_s(&p, o->city);
   return insert_id(st,
-                   "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms)"
-                   " VALUES($1,$2,$3,$4,$5,$6,$7,coalesce($8,'[\"CN\"]'),$9,$10) RETURNING id",
+                   "INSERT INTO organisations(code,name,name_en,kinds,province,sector,department,regimes,contact_email,created_ms,city)"
+                   " VALUES($1,$2,$3,$4,$5,$6,$7,coalesce($8,'[\"CN\"]'),$9,$10,$11) RETURNING id",
                    &p, o->code, &o->id, e);
 }
 
@@ -635,7 +641,7 @@ static int pg_user_insert(store *st, model_user *u, cirs_err *e) {
 static int pg_org_get(store *st, const char *code, json_t **out, cirs_err *e) {
   pp p = {0};
   p_s(&p, code);
-  return one_row(st, "SELECT id, code, name, name_en, kinds, province, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = $1",
+  return one_row(st, "SELECT id, code, name, name_en, kinds, province, city, sector, department, regimes, contact_email, created_ms FROM organisations WHERE code = $1",
                  &p, "org", code, out, e);
 }
 
@@ -740,10 +746,14 @@ static int pg_obligation_insert(store *st, model_obligation *o, cirs_err *e) {
   p_i(&p, time_now_ms());
   p_t(&p, o->met_ms);
   p_s(&p, o->from_authority);
+  p_i(&p, o->warning_id);
+  p_i(&p, o->response_id);
+  p_i(&p, o->organisation_id);
   return insert_id(st,
                    "INSERT INTO obligations(incident_id,regime,route,kind,from_party,to_parties,to_authorities,max,relative_to,due_ms,hard,policy,"
-                   "status,source,confidence,created_ms,met_ms,from_authority_id) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
-                   "(SELECT id FROM authorities WHERE code = $18)) RETURNING id",
+                   "status,source,confidence,created_ms,met_ms,from_authority_id,warning_id,response_id,organisation_id)"
+                   " VALUES(nullif($1,0),$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+                   "(SELECT id FROM authorities WHERE code = $18),nullif($19,0),nullif($20,0),nullif($21,0)) RETURNING id",
                    &p, "obligation", &o->id, e);
 }
 
@@ -811,13 +821,19 @@ static int pg_incident_list(store *st, const store_filter *f, json_t **out, cirs
   return rows_json(st, sql, &p, out, e);
 }
 
+/* An obligation's incident, or the warning or response it belongs to: its reference, drill flag and operator. */
+#define OB_REF_SQL "coalesce(i.ref, (SELECT ref FROM warnings WHERE id = b.warning_id), (SELECT ref FROM responses WHERE id = b.response_id))"
+#define OB_DRILL_SQL \
+  "coalesce(i.drill, (SELECT drill FROM warnings WHERE id = b.warning_id), (SELECT drill FROM responses WHERE id = b.response_id), 0)"
+#define OB_ORG_SQL "coalesce(i.organisation_id, b.organisation_id)"
 static const char OBLIGATION_COLS[] =
-    "SELECT b.id, b.incident_id, i.ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\", b.to_authorities,"
-    " b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
+    "SELECT b.id, b.incident_id, " OB_REF_SQL " AS ref, b.regime, b.route, b.kind, b.from_party AS \"from\", b.to_parties AS \"to\","
+    " b.to_authorities, b.max, b.relative_to, b.due_ms, b.hard, b.policy,"
     " CASE WHEN b.status = 'pending' AND b.due_ms < " NOW_SQL " THEN 'overdue' ELSE b.status END AS status,"
     " b.met_ms, b.source, b.confidence,"
-    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, i.drill"
-    " FROM obligations b JOIN incidents i ON i.id = b.incident_id ";
+    " (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority, " OB_DRILL_SQL " AS drill, b.warning_id, b.response_id,"
+    " (SELECT code FROM organisations WHERE id = b.organisation_id) AS organisation"
+    " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id ";
 
 static int pg_incident_get(store *st, const char *key, const store_scope *scope, json_t **out, cirs_err *e) {
   pp p = {0};
@@ -856,12 +872,12 @@ static int pg_incident_get(store *st, const char *key, const store_scope *scope,
 static int pg_obligation_list(store *st, const store_filter *f, json_t **out, cirs_err *e) {
   char sql[3000];
   snprintf(sql, sizeof sql,
-           "%s WHERE b.id > $4 AND ($5 = 0 OR i.organisation_id = $5)"
+           "%s WHERE b.id > $4 AND ($5 = 0 OR " OB_ORG_SQL " = $5)"
            " AND ($6 = 0 OR b.status = 'overdue' OR (b.status = 'pending' AND b.due_ms IS NOT NULL AND b.due_ms < $7))"
            " AND ($8::text IS NULL OR (CASE WHEN b.status = 'pending' AND b.due_ms < $7 THEN 'overdue' ELSE b.status END) = $8)"
            " AND ($9::bigint IS NULL OR (b.status = 'pending' AND b.due_ms >= $7 AND b.due_ms < $9))"
-           " AND ($10 = 0 OR i.drill = $10 - 1) AND ($1 = 1"
-           " OR ($2 <> 0 AND i.organisation_id = $2 AND b.from_party = 'operator')"
+           " AND ($10 = 0 OR " OB_DRILL_SQL " = $10 - 1) AND ($1 = 1"
+           " OR ($2 <> 0 AND " OB_ORG_SQL " = $2 AND b.from_party = 'operator')"
            " OR ($3 <> 0 AND b.from_authority_id IN (" SUBTREE_SQL("$3") ")))"
            " ORDER BY b.id LIMIT $11",
            OBLIGATION_COLS);
@@ -1477,10 +1493,12 @@ static int pg_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
   pp p = {0};
   p_i(&p, id);
   return one_row(st,
-                 "SELECT o.id, o.incident_id, o.kind, o.regime, o.from_party, o.to_authorities, o.max, o.relative_to, o.due_ms, o.status,"
-                 " o.met_ms, o.hard, o.created_ms, o.waived_reason, o.waived_by, i.ref, i.title, i.grade, i.drill, i.organisation_id,"
-                 " o.from_authority_id, (SELECT code FROM authorities WHERE id = o.from_authority_id) AS from_authority"
-                 " FROM obligations o JOIN incidents i ON i.id = o.incident_id WHERE o.id = $1",
+                 "SELECT b.id, b.incident_id, b.kind, b.regime, b.from_party, b.to_authorities, b.max, b.relative_to, b.due_ms, b.status,"
+                 " b.met_ms, b.hard, b.created_ms, b.waived_reason, b.waived_by, " OB_REF_SQL " AS ref,"
+                 " coalesce(i.title, (SELECT title FROM warnings WHERE id = b.warning_id), (SELECT title FROM responses WHERE id = b.response_id)) AS title,"
+                 " coalesce(i.grade, '') AS grade, " OB_DRILL_SQL " AS drill, " OB_ORG_SQL " AS organisation_id, b.warning_id, b.response_id,"
+                 " b.from_authority_id, (SELECT code FROM authorities WHERE id = b.from_authority_id) AS from_authority"
+                 " FROM obligations b LEFT JOIN incidents i ON i.id = b.incident_id WHERE b.id = $1",
                  &p, "id", L("没有这项义务", "no such obligation"), out, e);
 }
 
@@ -1918,6 +1936,349 @@ static int pg_mail_raw(store *st, int64_t id, unsigned char **data, size_t *len,
   return 0;
 }
 
+/* --- emergency: warnings and responses -------------------------------------------------------------------------- */
+
+static const char *jget_s(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static int64_t jget_i(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* The next id of `seq` and the reference PREFIX-YYYY-NNNNNN (year in Beijing time of at_ms). */
+static int ref_next(store *st, const char *seq, const char *prefix, int64_t at_ms, int64_t *id, char ref[40], cirs_err *e) {
+  if (next_id(st, seq, id, e)) return -1;
+  char t[TIME_STR_MAX];
+  time_format(at_ms, 480, t);
+  snprintf(ref, 40, "%s-%.4s-%06lld", prefix, t, (long long)*id);
+  return 0;
+}
+
+static int pg_warning_insert(store *st, const json_t *w, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(w, "now");
+  if (ref_next(st, "warnings_id_seq", "WARN", now, id, ref, e)) return -1;
+  pp p = {0};
+  p_i(&p, *id);
+  p_s(&p, ref);
+  p_i(&p, jget_i(w, "issuer_id"));
+  p_s(&p, jget_s(w, "scheme"));
+  p_s(&p, jget_s(w, "level"));
+  p_s(&p, jget_s(w, "category"));
+  p_s(&p, jget_s(w, "title"));
+  p_s(&p, jget_s(w, "matters"));
+  p_j(&p, json_object_get(w, "measures"));
+  p_j(&p, json_object_get(w, "scope"));
+  p_i(&p, jget_i(w, "starts_ms"));
+  p_i(&p, json_is_true(json_object_get(w, "drill")));
+  p_s(&p, jget_s(w, "created_by"));
+  p_i(&p, now);
+  return run_done(st,
+                  "INSERT INTO warnings(id, ref, issuer_id, scheme, level, category, title, matters, measures, scope, starts_ms, status, drill,"
+                  " created_by, created_ms, updated_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $14)",
+                  &p, e);
+}
+
+#define SCOPE_IN(col, key) col " IN (SELECT json_array_elements_text(($2::json) -> '" key "'))"
+static int pg_warning_recipients_fill(store *st, int64_t warning_id, int64_t issuer_id, const json_t *scope, int64_t *count, cirs_err *e) {
+  static const char *const sql[2] = {
+      "INSERT INTO warning_recipients(warning_id, organisation_id) SELECT $1, o.id FROM organisations o WHERE $3 >= 0 AND ("
+      SCOPE_IN("o.province", "provinces") " OR " SCOPE_IN("o.sector", "sectors") " OR " SCOPE_IN("o.department", "departments") ") ON CONFLICT DO NOTHING",
+      "INSERT INTO warning_recipients(warning_id, authority_id) SELECT $1, a.id FROM authorities a WHERE a.id <> $3 AND ("
+      SCOPE_IN("a.province", "provinces") " OR " SCOPE_IN("a.sector", "sectors") " OR " SCOPE_IN("a.department", "departments") ") ON CONFLICT DO NOTHING"};
+  *count = 0;
+  for (int i = 0; i < 2; i++) {
+    pp p = {0};
+    p_i(&p, warning_id);
+    p_j(&p, scope);
+    p_i(&p, issuer_id);
+    int64_t n = run_changes(st, sql[i], &p, e);
+    if (n < 0) return -1;
+    *count += n;
+  }
+  return 0;
+}
+
+static const char WARNING_COLS[] =
+    "SELECT w.id, w.ref, a.code AS issuer, a.type AS issuer_type, w.issuer_id, w.scheme, w.level, w.category, w.title, w.matters, w.measures,"
+    " w.scope, w.starts_ms, w.status, w.drill, w.version, w.created_by, w.created_ms, w.updated_ms, w.lifted_ms, w.lifted_by, w.lift_reason,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id) AS recipients_total,"
+    " (SELECT count(*) FROM warning_recipients r WHERE r.warning_id = w.id AND r.acked_ms IS NOT NULL) AS acknowledged"
+    " FROM warnings w JOIN authorities a ON a.id = w.issuer_id ";
+
+static int pg_warning_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE w.ref = $1 OR CAST(w.id AS TEXT) = $1", WARNING_COLS);
+  pp p = {0};
+  p_s(&p, key);
+  if (one_row(st, sql, &p, "id", key, out, e)) return -1;
+  json_t *rows;
+  p_i(&p, jget_i(*out, "id"));
+  if (rows_json(st,
+                "SELECT (SELECT code FROM authorities WHERE id = r.authority_id) AS authority, r.authority_id,"
+                " (SELECT code FROM organisations WHERE id = r.organisation_id) AS organisation, r.organisation_id, r.acked_ms, r.acked_by"
+                " FROM warning_recipients r WHERE r.warning_id = $1 ORDER BY r.authority_id IS NULL, r.authority_id, r.organisation_id",
+                &p, &rows, e)) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_object_set_new(*out, "recipients", rows);
+  return 0;
+}
+
+/* Parameters of the two list queries: $1 all, $2 authority, $3 organisation, $4 status, $5 after, $6 limit, $7 drill. */
+static void p_em(pp *p, const store_em_q *q) {
+  p_i(p, q->all);
+  p_i(p, q->authority_id);
+  p_i(p, q->organisation_id);
+  p_s(p, q->status);
+  p_i(p, q->after);
+  p_i(p, q->limit);
+  p_i(p, q->drill);
+}
+
+static int pg_warning_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE w.id > $5 AND ($4::text IS NULL OR w.status = $4) AND ($7 = 0 OR w.drill = $7 - 1) AND ($1 <> 0"
+           " OR ($2 <> 0 AND (w.issuer_id IN (" SUBTREE_SQL("$2") ")"
+           "   OR EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.authority_id = $2)))"
+           " OR ($3 <> 0 AND EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND r.organisation_id = $3)))"
+           " ORDER BY w.id LIMIT $6",
+           WARNING_COLS);
+  pp p = {0};
+  p_em(&p, q);
+  return rows_json(st, sql, &p, out, e);
+}
+
+/* UPDATE table SET <each key of changes> = value, from a fixed list of settable columns. Values go untyped, so
+ * PostgreSQL takes each column's type (a NULL, a number or a text). */
+static int set_columns(store *st, const char *table, int64_t id, const json_t *changes, const char *const *allowed, const char *extra, cirs_err *e) {
+  char sql[1024];
+  size_t n = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET %s", table, extra);
+  const char *k;
+  json_t *v;
+  int cols = 0;
+  pp p = {0};
+  json_object_foreach((json_t *)changes, k, v) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a; a++) ok |= !strcmp(*a, k);
+    if (!ok) {
+      p_free(&p);
+      return err_set(e, "internal", k, "not a settable column");
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s = $%d", cols || *extra ? ", " : "", k, cols + 1);
+    cols++;
+    if (json_is_integer(v)) {
+      char *t = malloc(24);
+      if (t) snprintf(t, 24, "%lld", (long long)json_integer_value(v));
+      p_add(&p, 0, t, 0, 0, t);
+    } else if (json_is_string(v)) p_add(&p, 0, json_string_value(v), 0, 0, NULL);
+    else if (json_is_null(v)) p_add(&p, 0, NULL, 0, 0, NULL);
+    else {
+      char *t = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+      p_add(&p, 0, t, 0, 0, t);
+    }
+  }
+  snprintf(sql + n, sizeof sql - n, " WHERE id = $%d", cols + 1);
+  p_i(&p, id);
+  int64_t changed = run_changes(st, sql, &p, e);
+  if (changed < 0) return -1;
+  return changed ? 0 : err_set(e, "not_found", "id", table);
+}
+
+static int pg_warning_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"level", "title", "matters", "measures", "status", "lifted_ms", "lifted_by", "lift_reason", "updated_ms", NULL};
+  if (set_columns(st, "warnings", id, changes, cols, "version = version + 1", e)) return -1;
+  if (!jget_s(changes, "status") || strcmp(jget_s(changes, "status"), "lifted")) return 0;
+  /* A lifted warning's measures are no longer due. */
+  pp p = {0};
+  p_i(&p, id);
+  p_s(&p, "预警已解除 / warning lifted");
+  p_s(&p, jget_s(changes, "lifted_by"));
+  return run_done(st, "UPDATE obligations SET status = 'waived', waived_reason = $2, waived_by = $3 WHERE warning_id = $1 AND status = 'pending'", &p, e);
+}
+
+static int pg_warning_ack(store *st, int64_t warning_id, int64_t authority_id, int64_t organisation_id, const char *by, int64_t now, cirs_err *e) {
+  pp p = {0};
+  p_i(&p, warning_id);
+  p_i(&p, authority_id);
+  p_i(&p, organisation_id);
+  json_t *row;
+  if (one_row(st, "SELECT acked_ms FROM warning_recipients WHERE warning_id = $1 AND coalesce(authority_id, 0) = $2 AND coalesce(organisation_id, 0) = $3",
+              &p, "id", L("本单位不是该预警的接收方", "your authority or organisation is not a recipient of this warning"), &row, e))
+    return -1;
+  int done = !json_is_null(json_object_get(row, "acked_ms"));
+  json_decref(row);
+  if (done) return err_set_msg(e, "conflict", "", L("已确认收到该预警", "the warning was acknowledged already"));
+  p_i(&p, warning_id);
+  p_i(&p, authority_id);
+  p_i(&p, organisation_id);
+  p_i(&p, now);
+  p_s(&p, by);
+  return run_done(st,
+                  "UPDATE warning_recipients SET acked_ms = $4, acked_by = $5 WHERE warning_id = $1 AND coalesce(authority_id, 0) = $2"
+                  " AND coalesce(organisation_id, 0) = $3",
+                  &p, e);
+}
+
+static int pg_response_insert(store *st, const json_t *r, int64_t *id, char ref[40], cirs_err *e) {
+  int64_t now = jget_i(r, "now");
+  if (ref_next(st, "responses_id_seq", "RESP", now, id, ref, e)) return -1;
+  pp p = {0};
+  p_i(&p, *id);
+  p_s(&p, ref);
+  p_i(&p, jget_i(r, "starter_id"));
+  p_s(&p, jget_s(r, "scheme"));
+  p_s(&p, jget_s(r, "level"));
+  p_s(&p, jget_s(r, "title"));
+  p_j(&p, json_object_get(r, "decider"));
+  p_i(&p, json_is_true(json_object_get(r, "drill")));
+  p_i(&p, jget_i(r, "warning_id"));
+  p_s(&p, jget_s(r, "started_by"));
+  p_i(&p, now);
+  if (run_done(st,
+               "INSERT INTO responses(id, ref, starter_id, scheme, level, title, decider, status, drill, warning_id, started_by, started_ms)"
+               " VALUES($1, $2, $3, $4, $5, $6, $7, 'active', $8, nullif($9, 0), $10, $11)",
+               &p, e))
+    return -1;
+  size_t i;
+  json_t *x;
+  json_array_foreach(json_object_get(r, "incidents"), i, x) {
+    p_i(&p, *id);
+    p_i(&p, json_integer_value(x));
+    if (run_done(st, "INSERT INTO response_incidents(response_id, incident_id) VALUES($1, $2) ON CONFLICT DO NOTHING", &p, e)) return -1;
+  }
+  return 0;
+}
+
+static const char RESPONSE_COLS[] =
+    "SELECT p.id, p.ref, a.code AS starter, a.type AS starter_type, p.starter_id, p.scheme, p.level, p.title, p.decider, p.status, p.drill,"
+    " (SELECT ref FROM warnings WHERE id = p.warning_id) AS warning, p.started_by, p.started_ms, p.end_proposed_by, p.end_proposed_ms,"
+    " p.ended_by, p.ended_ms, p.summary FROM responses p JOIN authorities a ON a.id = p.starter_id ";
+
+static int pg_response_get(store *st, const char *key, json_t **out, cirs_err *e) {
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s WHERE p.ref = $1 OR CAST(p.id AS TEXT) = $1", RESPONSE_COLS);
+  pp p = {0};
+  p_s(&p, key);
+  if (one_row(st, sql, &p, "id", key, out, e)) return -1;
+  static const char *const parts[3][2] = {
+      {"incidents", "SELECT i.id, i.ref, i.title, i.grade, i.organisation_id, i.drill FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+                    " WHERE x.response_id = $1 ORDER BY i.id"},
+      {"updates", "SELECT id, kind, text, at_ms, by_user FROM response_updates WHERE response_id = $1 ORDER BY id"},
+      {"investigation", "SELECT id, content, submitted_by, submitted_ms FROM investigations WHERE response_id = $1"}};
+  for (int k = 0; k < 3; k++) {
+    json_t *rows;
+    p_i(&p, jget_i(*out, "id"));
+    if (rows_json(st, parts[k][1], &p, &rows, e)) {
+      json_decref(*out);
+      *out = NULL;
+      return -1;
+    }
+    if (k == 2) {
+      json_object_set(*out, parts[k][0], json_array_size(rows) ? json_array_get(rows, 0) : json_null());
+      json_decref(rows);
+    } else json_object_set_new(*out, parts[k][0], rows);
+  }
+  return 0;
+}
+
+static int pg_response_list(store *st, const store_em_q *q, json_t **out, cirs_err *e) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "%s WHERE p.id > $5 AND ($4::text IS NULL OR p.status = $4) AND ($7 = 0 OR p.drill = $7 - 1) AND ($1 <> 0"
+           " OR ($2 <> 0 AND (p.starter_id IN (" SUBTREE_SQL("$2") ") OR EXISTS (SELECT 1 FROM response_incidents x JOIN incident_routes r"
+           "   ON r.incident_id = x.incident_id WHERE x.response_id = p.id AND r.authority_id IN (" SUBTREE_SQL("$2") "))))"
+           " OR ($3 <> 0 AND EXISTS (SELECT 1 FROM response_incidents x JOIN incidents i ON i.id = x.incident_id"
+           "   WHERE x.response_id = p.id AND i.organisation_id = $3)))"
+           " ORDER BY p.id LIMIT $6",
+           RESPONSE_COLS);
+  pp p = {0};
+  p_em(&p, q);
+  return rows_json(st, sql, &p, out, e);
+}
+
+static int pg_response_set(store *st, int64_t id, const json_t *changes, cirs_err *e) {
+  static const char *const cols[] = {"status", "end_proposed_by", "end_proposed_ms", "ended_by", "ended_ms", "summary", NULL};
+  return set_columns(st, "responses", id, changes, cols, "", e);
+}
+
+static int pg_response_update_add(store *st, int64_t response_id, const char *kind, const char *text, const char *by, int64_t now, cirs_err *e) {
+  pp p = {0};
+  p_i(&p, response_id);
+  p_s(&p, kind);
+  p_s(&p, text);
+  p_i(&p, now);
+  p_s(&p, by);
+  return run_done(st, "INSERT INTO response_updates(response_id, kind, text, at_ms, by_user) VALUES($1, $2, $3, $4, $5)", &p, e);
+}
+
+static int pg_investigation_insert(store *st, int64_t response_id, const json_t *content, const char *by, int64_t now, int64_t *id, cirs_err *e) {
+  pp p = {0};
+  p_i(&p, response_id);
+  p_j(&p, content);
+  p_s(&p, by);
+  p_i(&p, now);
+  return insert_id(st, "INSERT INTO investigations(response_id, content, submitted_by, submitted_ms) VALUES($1, $2, $3, $4) RETURNING id", &p,
+                   "investigation", id, e);
+}
+
+static int pg_authority_get(store *st, const char *code, json_t **out, cirs_err *e) {
+  pp p = {0};
+  p_s(&p, code);
+  if (one_row(st,
+              "SELECT a.id, a.code, a.type, a.name, a.name_en, a.province, a.city, a.sector, a.department, p.code AS parent FROM authorities a"
+              " LEFT JOIN authorities p ON p.id = a.parent_id WHERE a.code = $1",
+              &p, "authority", code, out, e))
+    return -1;
+  json_t *rows;
+  p_s(&p, code);
+  if (rows_json(st,
+                "WITH RECURSIVE up(id) AS (SELECT parent_id FROM authorities WHERE code = $1 UNION SELECT a.parent_id FROM authorities a JOIN up ON a.id = up.id)"
+                " SELECT id FROM up WHERE id IS NOT NULL",
+                &p, &rows, e)) {
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+  }
+  json_t *ids = json_array(), *r;
+  size_t i;
+  json_array_foreach(rows, i, r) json_array_append(ids, json_object_get(r, "id"));
+  json_decref(rows);
+  json_object_set_new(*out, "ancestors", ids);
+  return 0;
+}
+
+static int pg_contacts_replace(store *st, int64_t authority_id, const json_t *rows, const char *by, int64_t now, cirs_err *e) {
+  pp p = {0};
+  p_i(&p, authority_id);
+  if (run_done(st, "DELETE FROM duty_contacts WHERE authority_id = $1", &p, e)) return -1;
+  size_t i;
+  json_t *r;
+  json_array_foreach((json_t *)rows, i, r) {
+    p_i(&p, authority_id);
+    p_i(&p, (int64_t)i + 1);
+    p_s(&p, jget_s(r, "unit"));
+    p_s(&p, jget_s(r, "duty_phone"));
+    p_s(&p, jget_s(r, "contact"));
+    p_s(&p, jget_s(r, "mobile"));
+    p_s(&p, jget_s(r, "email"));
+    p_s(&p, jget_s(r, "note"));
+    p_s(&p, by);
+    p_i(&p, now);
+    if (run_done(st,
+                 "INSERT INTO duty_contacts(authority_id, position, unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms)"
+                 " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 &p, e))
+      return -1;
+  }
+  return 0;
+}
+
+static int pg_contacts_list(store *st, int64_t authority_id, json_t **out, cirs_err *e) {
+  pp p = {0};
+  p_i(&p, authority_id);
+  return rows_json(st, "SELECT unit, duty_phone, contact, mobile, email, note, updated_by, updated_ms FROM duty_contacts WHERE authority_id = $1 ORDER BY position",
+                   &p, out, e);
+}
+
 /* --- leadership and change notices ------------------------------------------------------------------------------ */
 
 /* Tries to take (or confirms holding) the leader lock on this connection. A broken connection is an error: the
@@ -2045,4 +2406,19 @@ const store_driver store_pg_driver = {
     .lease = pg_lease,
     .listen = pg_listen,
     .wait = pg_wait,
+    .warning_insert = pg_warning_insert,
+    .warning_recipients_fill = pg_warning_recipients_fill,
+    .warning_get = pg_warning_get,
+    .warning_list = pg_warning_list,
+    .warning_set = pg_warning_set,
+    .warning_ack = pg_warning_ack,
+    .response_insert = pg_response_insert,
+    .response_get = pg_response_get,
+    .response_list = pg_response_list,
+    .response_set = pg_response_set,
+    .response_update_add = pg_response_update_add,
+    .investigation_insert = pg_investigation_insert,
+    .authority_get = pg_authority_get,
+    .contacts_replace = pg_contacts_replace,
+    .contacts_list = pg_contacts_list,
 };

@@ -4,7 +4,8 @@ After every restart:
 * every incident acknowledged with 201 (id + ref) is there, with the title that was sent (GET as the national
   emergency office: the list, and the detail of a sample);
 * no incident is half-written: each has its report version 1, all of its obligations, its creation and report
-  events, its routes and its search entry, indexed or queued (sqlite3 on the file) — whether or not its 201 reached the client;
+  events, its routes and its search entry, indexed or queued (sqlite3 on the file; psql on PostgreSQL) — whether or not its 201
+  reached the client;
 * `cirs audit verify` exits 0 (the hash chain of events survived every crash).
 
 The random seed is printed; CIRS_CRASH_SEED=<seed> replays the same kill moments.
@@ -21,11 +22,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, PG, free_port, report_doc, sql
-
-# This test reads the SQLite file directly (integrity_check, the FTS5 index, WAL recovery). On PostgreSQL the
-# server's crash recovery is PostgreSQL's own; test_pg_failover.py kills instances with SIGKILL under load instead.
-pytestmark = pytest.mark.skipif(PG, reason="SQLite file checks (WAL, integrity_check, FTS5); PostgreSQL: test_pg_failover.py")
+from conftest import BIN, PG, free_port, json_field, new_db, report_doc, sql
 
 ITERATIONS = 22
 WRITERS = 8
@@ -74,8 +71,40 @@ def writer(url, token, iteration, t, stop, acked, answers, lock):
                 acked[body["id"]] = (body["ref"], title)
 
 
+def half_written_pg(db):
+    """half_written on PostgreSQL (through psql): the search entry is incident_search, written in the same transaction."""
+    def q(text):
+        return [tuple(int(x) if x.lstrip("-").isdigit() else x for x in line.split("|")) for line in sql(db, text).splitlines() if line]
+    ids = [r[0] for r in q("SELECT id FROM incidents")]
+    expect = {i: OBLIGATIONS_PER_ORG[code] for i, code in q("SELECT i.id, o.code FROM incidents i JOIN organisations o ON o.id = i.organisation_id")}
+    v1 = {r[0] for r in q("SELECT incident_id FROM report_versions WHERE version = 1 AND kind = 'initial'")}
+    obls = dict(q("SELECT incident_id, count(*) FROM obligations GROUP BY incident_id"))
+    created = dict(q("SELECT entity_id, count(*) FROM events WHERE type = 'incident.created' GROUP BY entity_id"))
+    inc = json_field(db, "payload", "incident_id")
+    reported = dict(q(f"SELECT {inc}, count(*) FROM events WHERE type = 'report.submitted' GROUP BY 1"))
+    obl_events = dict(q(f"SELECT {inc}, count(*) FROM events WHERE type = 'obligation.created' GROUP BY 1"))
+    routed = {r[0] for r in q("SELECT DISTINCT incident_id FROM incident_routes")}
+    indexed = {r[0] for r in q("SELECT incident_id FROM incident_search")}
+    bad = []
+    for i in ids:
+        what = [name for name, fine in (("no version 1", i in v1), ("obligations", obls.get(i) == expect[i]),
+                                        ("incident.created event", created.get(i) == 1), ("report.submitted event", reported.get(i) == 1),
+                                        ("obligation.created events", obl_events.get(i) == expect[i]),
+                                        ("routes", i in routed), ("search entry", i in indexed)) if not fine]
+        if what:
+            bad.append((i, what))
+    orphans = [name for name, n in (
+        ("report_versions", "SELECT count(*) FROM report_versions WHERE incident_id NOT IN (SELECT id FROM incidents)"),
+        ("obligations", "SELECT count(*) FROM obligations WHERE incident_id NOT IN (SELECT id FROM incidents)"),
+        ("incident_routes", "SELECT count(*) FROM incident_routes WHERE incident_id NOT IN (SELECT id FROM incidents)"),
+        ("incident_search", "SELECT count(*) FROM incident_search WHERE incident_id NOT IN (SELECT id FROM incidents)")) if sql(db, n) != "0"]
+    return bad + [("orphans", orphans)] if orphans else bad
+
+
 def half_written(db):
     """Incidents that lack any part of what filing one writes in its single transaction."""
+    if PG:
+        return half_written_pg(db)
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
         q = lambda sql_text: con.execute(sql_text).fetchall()
@@ -124,7 +153,7 @@ def test_sigkill_under_concurrent_writes(tmp_path):
     seed = int(os.environ.get("CIRS_CRASH_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
     print(f"crash test seed {seed} (CIRS_CRASH_SEED={seed} to replay)")
-    db = tmp_path / "crash.db"
+    db = new_db(tmp_path, "crash.db")
     subprocess.run([BIN, "init", "--db", str(db), "--demo"], check=True, capture_output=True)
     token = lambda user: subprocess.run([BIN, "token", "create", "--db", str(db), "--user", user], check=True, capture_output=True,
                                         text=True).stdout.strip()
