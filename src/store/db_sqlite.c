@@ -233,6 +233,12 @@ static void sq_close(store *st) {
  * threads would contend for). */
 static void sq_configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
+static void sql_now(sqlite3_context *c, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  sqlite3_result_int64(c, time_now_ms());
+}
+
 static int sq_open(const char *path, int create, store **out, cirs_err *e) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, sq_configure);
@@ -254,6 +260,7 @@ static int sq_open(const char *path, int create, store **out, cirs_err *e) {
   }
   store *st = &s->base;
   sqlite3_busy_timeout(s->db, 5000);
+  sqlite3_create_function(s->db, "cirs_now", 0, SQLITE_UTF8, NULL, sql_now, NULL, NULL);
   if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", e) || migrate(st, e)) {
     sq_close(st);
     return -1;
@@ -614,7 +621,9 @@ static int sq_incident_list(store *st, const store_filter *f, json_t **out, cirs
 }
 
 /* Now in epoch ms inside SQL (obligations past due read as overdue until the scheduler records it). */
-#define NOW_SQL "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+/* cirs_now(): the program's clock (time_now_ms: CIRS_NOW and the test clock included), so what SQL reads as overdue
+ * agrees with what the program computes. */
+#define NOW_SQL "cirs_now()"
 /* An obligation's incident, or the warning or response it belongs to: its reference, drill flag and operator. */
 #define OB_REF_SQL "coalesce(i.ref, (SELECT ref FROM warnings WHERE id = b.warning_id), (SELECT ref FROM responses WHERE id = b.response_id))"
 #define OB_DRILL_SQL \
