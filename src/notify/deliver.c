@@ -31,6 +31,7 @@ static struct {
   deliver_config cfg;
   char *db_path;
   deliver_stats stats;
+  CURL *mail;                /* the deliverer's SMTP handle (its connection is reused) */
 } D = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 typedef struct buf {
@@ -91,7 +92,11 @@ static int send_mail(const json_t *row, char *detail, size_t dn) {
   free(b64);
   free(subject);
   buf b = {msg, (size_t)len, 0};
-  CURL *c = curl_easy_init();
+  /* One handle for every mail: libcurl keeps the SMTP connection open between messages (one TCP and TLS set-up
+   * for a burst instead of one per message). Only the deliverer thread sends mail. */
+  if (!D.mail) D.mail = curl_easy_init();
+  else curl_easy_reset(D.mail);
+  CURL *c = D.mail;
   struct curl_slist *rcpt = curl_slist_append(NULL, to);
   curl_easy_setopt(c, CURLOPT_URL, D.cfg.smtp_url);
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, D.cfg.smtp_from);
@@ -108,7 +113,7 @@ static int send_mail(const json_t *row, char *detail, size_t dn) {
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   curl_slist_free_all(rcpt);
-  curl_easy_cleanup(c);
+  /* the handle stays, with its connection, for the next mail */
   free(msg);
   if (r == CURLE_OK) {
     snprintf(detail, dn, "smtp %ld", code);
@@ -263,6 +268,8 @@ void deliver_stop(void) {
   free(D.db_path);
   D.db_path = NULL;
   D.running = 0;
+  if (D.mail) curl_easy_cleanup(D.mail);
+  D.mail = NULL;
   curl_global_cleanup();
 }
 
