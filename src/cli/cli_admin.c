@@ -441,8 +441,9 @@ int cmd_org_add(int argc, char **argv) {
   if (!(docs = pack_docs(cli_rules_dir(a.v[A_RULES]), &e)) || check_province(a.v[A_PROVINCE], docs, &e) || check_regimes(a.regimes, docs, &e)) goto fail;
   model_org o = {0, a.v[A_CODE], a.v[A_NAME], a.v[A_NAME_EN], a.kinds, a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.regimes, a.v[A_EMAIL],
                  a.v[A_CITY]};
-  rec = json_pack("{s:s, s:s, s:s?, s:O, s:s, s:s?, s:s?, s:O, s:s?}", "code", o.code, "name", o.name, "name_en", o.name_en, "kinds", o.kinds,
-                  "province", o.province, "sector", o.sector, "department", o.department, "regimes", o.regimes, "contact_email", o.contact_email);
+  rec = json_pack("{s:s, s:s, s:s?, s:O, s:s, s:s?, s:s?, s:s?, s:O, s:s?}", "code", o.code, "name", o.name, "name_en", o.name_en, "kinds", o.kinds,
+                  "province", o.province, "city", o.city, "sector", o.sector, "department", o.department, "regimes", o.regimes, "contact_email",
+                  o.contact_email);
   if (open_db(a.v[A_DB], &st, &e)) goto fail;
   if (store_begin(st, &e) || store_org_insert(st, &o, &e) || write_event(st, "organisation.created", "organisation", o.id, rec, &e) || store_commit(st, &e)) {
     store_rollback(st);
@@ -516,8 +517,8 @@ int cmd_authority_add(int argc, char **argv) {
   if (a.v[A_PROVINCE] && (!(docs = pack_docs(cli_rules_dir(a.v[A_RULES]), &e)) || check_province(a.v[A_PROVINCE], docs, &e))) goto fail;
   model_authority au = {0, a.v[A_CODE], a.v[A_TYPE], a.v[A_NAME], a.v[A_NAME_EN], a.v[A_PROVINCE], a.v[A_SECTOR], a.v[A_DEPARTMENT], a.v[A_PARENT],
                         a.v[A_CITY]};
-  rec = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "code", au.code, "type", au.type, "name", au.name, "name_en", au.name_en,
-                  "province", au.province, "sector", au.sector, "department", au.department, "parent", au.parent);
+  rec = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "code", au.code, "type", au.type, "name", au.name, "name_en", au.name_en,
+                  "province", au.province, "city", au.city, "sector", au.sector, "department", au.department, "parent", au.parent);
   if (open_db(a.v[A_DB], &st, &e)) goto fail;
   if (store_begin(st, &e) || store_authority_insert(st, &au, &e) || write_event(st, "authority.created", "authority", au.id, rec, &e) || store_commit(st, &e)) {
     store_rollback(st);

@@ -71,6 +71,19 @@ def writer(url, token, iteration, t, stop, acked, answers, lock):
                 acked[body["id"]] = (body["ref"], title)
 
 
+def incomplete(ids, expect, v1, obls, created, reported, obl_events, routed, indexed):
+    """[(incident id, [what is missing])] for the incidents lacking any part of what filing one writes."""
+    bad = []
+    for i in ids:
+        what = [name for name, fine in (("no version 1", i in v1), ("obligations", obls.get(i) == expect[i]),
+                                        ("incident.created event", created.get(i) == 1), ("report.submitted event", reported.get(i) == 1),
+                                        ("obligation.created events", obl_events.get(i) == expect[i]),
+                                        ("routes", i in routed), ("search entry", i in indexed)) if not fine]
+        if what:
+            bad.append((i, what))
+    return bad
+
+
 def half_written_pg(db):
     """half_written on PostgreSQL (through psql): the search entry is incident_search, written in the same transaction."""
     def q(text):
@@ -85,14 +98,7 @@ def half_written_pg(db):
     obl_events = dict(q(f"SELECT {inc}, count(*) FROM events WHERE type = 'obligation.created' GROUP BY 1"))
     routed = {r[0] for r in q("SELECT DISTINCT incident_id FROM incident_routes")}
     indexed = {r[0] for r in q("SELECT incident_id FROM incident_search")}
-    bad = []
-    for i in ids:
-        what = [name for name, fine in (("no version 1", i in v1), ("obligations", obls.get(i) == expect[i]),
-                                        ("incident.created event", created.get(i) == 1), ("report.submitted event", reported.get(i) == 1),
-                                        ("obligation.created events", obl_events.get(i) == expect[i]),
-                                        ("routes", i in routed), ("search entry", i in indexed)) if not fine]
-        if what:
-            bad.append((i, what))
+    bad = incomplete(ids, expect, v1, obls, created, reported, obl_events, routed, indexed)
     orphans = [name for name, n in (
         ("report_versions", "SELECT count(*) FROM report_versions WHERE incident_id NOT IN (SELECT id FROM incidents)"),
         ("obligations", "SELECT count(*) FROM obligations WHERE incident_id NOT IN (SELECT id FROM incidents)"),
@@ -120,14 +126,7 @@ def half_written(db):
         indexed = {r[0] for r in q("SELECT rowid FROM incident_fts UNION SELECT incident_id FROM search_queue")}
     finally:
         con.close()
-    bad = []
-    for i in ids:
-        what = [name for name, fine in (("no version 1", i in v1), ("obligations", obls.get(i) == expect[i]),
-                                        ("incident.created event", created.get(i) == 1), ("report.submitted event", reported.get(i) == 1),
-                                        ("obligation.created events", obl_events.get(i) == expect[i]),
-                                        ("routes", i in routed), ("search entry", i in indexed)) if not fine]
-        if what:
-            bad.append((i, what))
+    bad = incomplete(ids, expect, v1, obls, created, reported, obl_events, routed, indexed)
     # Nothing that belongs to an incident may exist without it either.
     orphans = [name for name, n in (
         ("report_versions", "SELECT count(*) FROM report_versions WHERE incident_id NOT IN (SELECT id FROM incidents)"),

@@ -87,3 +87,17 @@ def test_help_in_both_languages():
         zh = cirs(*cmd, "--help", env={"LANG": "zh_CN.UTF-8"})
         en = cirs(*cmd, "--help")
         assert zh.code == en.code == 0 and zh.out != en.out and "--db" in en.out
+
+
+def test_city_of_organisations_and_authorities(demo_db):
+    r = cirs("org", "add", "--db", demo_db, "--code", "jc-new", "--name", "晋城新运营者", "--kind", "other", "--province", "140000", "--city", "140500")
+    assert r.code == 0, r.err
+    assert sql(demo_db, "SELECT city FROM organisations WHERE code = 'jc-new'") == "140500"
+    assert sql(demo_db, "SELECT json_extract(payload, '$.city') FROM events WHERE type = 'organisation.created' ORDER BY id DESC LIMIT 1") == "140500"
+    for city in ("110100", "140000", "140502", "14050"):   # another province, a province, a county, too short
+        r = cirs("org", "add", "--db", demo_db, "--code", "jc-bad", "--name", "x", "--kind", "other", "--province", "140000", "--city", city)
+        assert r.code == 2 and "city" in r.err, (city, r.err)
+    r = cirs("authority", "add", "--db", demo_db, "--code", "ty-command", "--type", "city_command_office", "--name", "太原市指挥部办公室",
+             "--province", "140000", "--city", "140100", "--parent", "cac-140000")
+    assert r.code == 0, r.err
+    assert sql(demo_db, "SELECT city FROM authorities WHERE code = 'ty-command'") == "140100"
