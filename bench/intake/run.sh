@@ -17,7 +17,8 @@
 # Knobs (environment): B (build dir, default build), BENCH_DURATION (20 s), BENCH_WARMUP (5 s), BENCH_CONNS (64),
 # BENCH_THREADS (2 wrk threads), BENCH_WORKERS (cirs serve --workers, default 32 = the service default),
 # BENCH_BASE_THREADS (ceiling pool threads, default nproc), BENCH_N (2000 reports), BENCH_SEED, BENCH_KEEP=1 (keep
-# the work directory: databases, server logs, wrk output), BENCH_STRICT=1,
+# the work directory: databases, server logs, wrk output), BENCH_STRICT=1, BENCH_PERF=1 (profile the service's measured
+# run with perf record into the work directory; implies BENCH_KEEP; BENCH_PERF_ARGS replaces '--call-graph dwarf,32768'),
 # BENCH_DB: sqlite (default), pg, or both (the service on each, one row each, next to the same ceiling). pg runs a
 # throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh, data directory under $B next to the work directory: a real disk,
 # fsync on, synchronous_commit on) unless BENCH_PG_URL names one (postgresql://USER@HOST:PORT; a database is created).
@@ -70,7 +71,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -n "${PGDIR:-}" ]; then scripts/pg-test-cluster.sh stop "$PGDIR" || true; fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ -n "${BENCH_PERF:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 FSTYPE=$(df --output=fstype "$WORK" | tail -1)
@@ -152,6 +153,14 @@ settled() { # DB TABLE
 }
 field() { sed -n "s/^RESULT.* $2=\([^ ]*\).*/\1/p" "$1"; } # FILE NAME
 
+declare -A S_BEFORE S_AFTER AUDIT CPU IO
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # PID: user + system CPU time in clock ticks
+io_bytes() { awk '$1 == "write_bytes:" {print $2}' "/proc/$1/io"; } # PID: bytes it sent to the disk (write_bytes)
+per_req() { # TICKS BYTES REQUESTS: "CPU µs and disk KiB per request"
+  awk -v t="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN{if (n > 0) printf "%.0f µs CPU and %.1f KiB written to disk per acknowledged request", 1e6 * t / hz / n, b / 1024 / n; else print "-"}'
+}
+
 # --- the ceiling ---------------------------------------------------------------------------------------------------
 BPORT=$(free_port)
 "$BASELINE" --db "$WORK/baseline.db" --listen "127.0.0.1:$BPORT" --threads "$BASE_THREADS" 2>"$WORK/baseline.log" &
@@ -161,12 +170,15 @@ wait_up "$BPORT" "$BPID" "$WORK/baseline.log"
 say "ceiling: warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections"
 run_wrk "http://127.0.0.1:$BPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-baseline-warmup.txt"
 B_BEFORE=$(settled "$WORK/baseline.db" reports)
+BCPU0=$(cpu_ticks "$BPID")
+BIO0=$(io_bytes "$BPID")
 run_wrk "http://127.0.0.1:$BPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-baseline.txt"
+BCPU=$(($(cpu_ticks "$BPID") - BCPU0))
+BIO=$(($(io_bytes "$BPID") - BIO0))
 stop "$BPID"
 B_AFTER=$(sqlite3 "$WORK/baseline.db" "SELECT count(*) FROM reports")
 
 # --- the service, on each backend ------------------------------------------------------------------------------------
-declare -A S_BEFORE S_AFTER AUDIT
 run_service() { # BACKEND: wrk output in $WORK/wrk-service-BACKEND.txt, metrics, log
 local be=$1 db
 db=$(db_of "$be")
@@ -196,7 +208,18 @@ say "service ($be): warm-up ${WARMUP}s, then ${DURATION}s at $CONNS connections 
 run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$WARMUP" "$WORK/wrk-service-warmup-$be.txt"
 S_BEFORE[$be]=$(settled "$db" incidents)
 curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-before-$be.txt" || true
+CPU0=$(cpu_ticks "$SPID")
+IO0=$(io_bytes "$SPID")
+PERFPID=""
+if [ -n "${BENCH_PERF:-}" ]; then # a CPU profile of the service during the measured run: perf report -i $WORK/perf-$be.data
+  perf record -F 499 ${BENCH_PERF_ARGS:---call-graph dwarf,32768} -p "$SPID" -o "$WORK/perf-$be.data" -- sleep "$DURATION" \
+    >"$WORK/perf-$be.log" 2>&1 &
+  PERFPID=$!
+fi
 run_wrk "http://127.0.0.1:$SPORT/api/v1/incidents" "$DURATION" "$WORK/wrk-service-$be.txt"
+[ -z "$PERFPID" ] || wait "$PERFPID" || say "perf record failed: $(tail -2 "$WORK/perf-$be.log")"
+CPU[$be]=$(($(cpu_ticks "$SPID") - CPU0))
+IO[$be]=$(($(io_bytes "$SPID") - IO0))
 curl -fs --max-time 5 "http://127.0.0.1:$SPORT/metrics" >"$WORK/metrics-after-$be.txt" || true
 stop "$SPID"
 S_AFTER[$be]=$(count_rows "$db" incidents)
@@ -231,6 +254,7 @@ done
 
 B_OK=$(field "$WORK/wrk-baseline.txt" ok)
 printf '\nceiling: %s\n' "$(grep 'stopped:' "$WORK/baseline.log" | sed 's/^baseline: stopped: //')"
+printf 'ceiling: %s\n' "$(per_req "$BCPU" "$BIO" "$B_OK")"
 GOAL=met
 for be in "${BACKENDS[@]}"; do
   S_OK=$(field "$WORK/wrk-service-$be.txt" ok)
@@ -247,6 +271,9 @@ for be in "${BACKENDS[@]}"; do
     printf 'service (%s, /metrics, measured run): %s commits, %s write jobs, mean batch %s\n' "$be" $((C1 - C0)) "$J" \
       "$(awk -v j="$J" -v c=$((C1 - C0)) 'BEGIN{printf "%.1f", (c > 0 ? j / c : 0)}')"
   fi
+  # CPU per report varies less than reports/s on a shared machine: compare builds by it.
+  printf 'service (%s): %s (CPU %s s in the measured run)\n' "$be" "$(per_req "${CPU[$be]}" "${IO[$be]}" "$S_OK")" \
+    "$(awk -v t="${CPU[$be]}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t / hz}')"
   printf 'durability (%s): service %s incidents written during the run >= %s acknowledged; audit verify %s\n' \
     "$be" $((S_AFTER[$be] - S_BEFORE[$be])) "$S_OK" "${AUDIT[$be]}"
 done

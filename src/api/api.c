@@ -2,6 +2,7 @@
  * its description — the OpenAPI document is generated from the same table. Errors leave through api_error,
  * the one place that maps error codes to HTTP statuses and {"error":{code,message,field}}. */
 #include "api.h"
+#include "../common/jdump.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -1598,7 +1599,7 @@ static int run_write(store *wst, void *arg, cirs_err *e) {
   h->st = wst;
   if (j->r->fn(h) || h->rs->status >= 300) return -1;
   if (j->key) {
-    char *resp = h->rs->json ? json_dumps(h->rs->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("null");
+    char *resp = h->rs->json ? jdump(h->rs->json) : strdup("null");
     int rc = store_idem_put(wst, j->uid, j->key, j->req_hash, h->rs->status, resp, e);
     free(resp);
     if (rc) return -1;

@@ -1,5 +1,6 @@
 /* chain.c — see chain.h. */
 #include "chain.h"
+#include "../common/jdump.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -16,7 +17,7 @@ int audit_hash(int64_t id, int64_t at_ms, const char *actor, const char *type, c
                const char *payload, const char *prev_hash, char out[AUDIT_HASH_HEX]) {
   json_t *row = json_pack("[I, I, s, s, s, I, s]", (json_int_t)id, (json_int_t)at_ms, actor, type, entity, (json_int_t)entity_id, payload);
   if (!row) return -1;
-  char *canon = json_dumps(row, JSON_COMPACT | JSON_ENSURE_ASCII);
+  char *canon = jdump_ascii(row);
   json_decref(row);
   if (!canon) return -1;
   crypto_hash_sha256_state st;

@@ -1,6 +1,7 @@
 /* server.c — see server.h. */
 #define _GNU_SOURCE
 #include "server.h"
+#include "../common/jdump.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -68,8 +69,9 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const http_reques
   char *text = NULL;
   struct MHD_Response *r;
   if (rs->json) {
-    text = json_dumps(rs->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    size_t len = 0;
+    text = jdump_len(rs->json, 0, &len);
+    r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
   } else {
     r = MHD_create_response_from_buffer(rs->raw_len, (void *)(rs->raw ? rs->raw : ""), rs->raw_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);

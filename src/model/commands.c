@@ -1,5 +1,6 @@
 /* commands.c — see commands.h. */
 #include "commands.h"
+#include "../common/jdump.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -343,7 +344,7 @@ int model_report_prepare(store *st, const rules_set *rs, const char *org_code, c
   }
   json_t *out = p->out;
   json_t *assessment = json_pack("{s:o, s:O}", "input", input, "result", out);
-  p->assessment_json = json_dumps(assessment, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  p->assessment_json = jdump(assessment);
   json_decref(assessment);
   time_parse_rfc3339(jstr(doc, "aware_at"), &p->aware_ms, NULL);
   if (json_is_string(json_object_get(doc, "occurred_at"))) time_parse_rfc3339(jstr(doc, "occurred_at"), &p->occurred_ms, NULL);
@@ -360,7 +361,7 @@ int model_report_prepare(store *st, const rules_set *rs, const char *org_code, c
   if (json_is_object(json_object_get(doc, "facts"))) json_object_set(content, "facts", json_object_get(doc, "facts"));
   json_t *ransom = json_object_get(json_object_get(doc, "facts"), "ransom");
   if (json_is_object(ransom)) json_object_set(content, "ransom", ransom);
-  p->content_json = json_dumps(content, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  p->content_json = jdump(content);
   if (!(p->obls = plan_obligations(st, org, out, now, e))) goto fail;
   json_t *contents = json_pack("[O]", content);
   p->search = search_text(json_object_get(doc, "title"), contents);

@@ -1,5 +1,6 @@
 /* notify.c — see notify.h. */
 #include "notify.h"
+#include "../common/jdump.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static int send_one(store *st, int64_t event_id, const char *kind, int64_t incid
   }
   json_t *w;
   if (!rc) {
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *body = jdump(payload);
     json_array_foreach(json_object_get(r, "webhooks"), i, w) {
       char target[24];
       snprintf(target, sizeof target, "%lld", (long long)json_integer_value(json_object_get(w, "id")));

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "../audit/chain.h"
+#include "../common/jdump.h"
 #include "../common/embedded.h"
 #include "../common/timeutil.h"
 #include "store_int.h"
@@ -56,6 +57,7 @@ typedef struct pg_store {
   struct store base;
   PGconn *c;
   char *sql[PG_STMT_CACHE]; /* cached statement texts; statement i is named "c<i>" */
+  uint64_t hash[PG_STMT_CACHE]; /* of each text, compared first */
   int ncache;
   int level;                /* open transaction levels: 0 none, 1 BEGIN, n > 1 savepoint s<n> */
   int64_t head_id;          /* the chain head, valid inside the current write transaction */
@@ -115,7 +117,7 @@ static void p_t(pp *p, int64_t ms) {
 }
 static void p_s(pp *p, const char *s) { p_add(p, OID_TEXT, s, 0, 0, NULL); }
 static void p_j(pp *p, const json_t *j) {
-  char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+  char *t = j ? jdump(j) : NULL;
   p_add(p, OID_TEXT, t, 0, 0, t);
 }
 static void p_b(pp *p, const void *d, size_t n) { p_add(p, OID_BYTEA, d ? (n ? d : "") : NULL, (int)n, 1, NULL); }
@@ -194,8 +196,9 @@ static int flush(store *st, cirs_err *e) {
  * (run it unprepared), -2 on error (e set). */
 static int slot_of(store *st, const char *sql, const pp *p, cirs_err *e) {
   pg_store *q = PG(st);
+  uint64_t h = store_sql_hash(sql);
   for (int i = 0; i < q->ncache; i++)
-    if (!strcmp(q->sql[i], sql)) return i;
+    if (q->hash[i] == h && !strcmp(q->sql[i], sql)) return i;
   if (q->ncache >= PG_STMT_CACHE) return -1;
   char name[16];
   snprintf(name, sizeof name, "c%d", q->ncache);
@@ -206,6 +209,7 @@ static int slot_of(store *st, const char *sql, const pp *p, cirs_err *e) {
   }
   PQclear(r);
   q->sql[q->ncache] = strdup(sql);
+  q->hash[q->ncache] = h;
   return q->ncache++;
 }
 
@@ -707,7 +711,7 @@ static int pg_report_insert(store *st, model_report *r, cirs_err *e) {
   p_i(&p, r->incident_id);
   if (run_int(st, "SELECT coalesce(max(version), 0) + 1 FROM report_versions WHERE incident_id = $1", &p, 1, &v, e)) return -1;
   r->version = (int)v;
-  char *content = r->content_json ? strdup(r->content_json) : json_dumps(r->content, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *content = r->content_json ? strdup(r->content_json) : jdump(r->content);
   char hash[AUDIT_HASH_HEX];
   audit_sha256_hex(content, strlen(content), hash);
   p_i(&p, r->incident_id);
@@ -1179,7 +1183,7 @@ static int pg_event_append(store *st, model_event *ev, cirs_err *e) {
     PQclear(r);
   }
   int64_t id = last_id + 1;
-  char *payload = json_dumps(ev->payload ? ev->payload : json_object(), JSON_COMPACT | JSON_PRESERVE_ORDER);
+  char *payload = ev->payload ? jdump(ev->payload) : strdup("{}");
   if (!payload || audit_hash(id, ev->at_ms, ev->actor, ev->type, ev->entity, ev->entity_id, payload, prev, hash)) {
     free(payload);
     return err_set(e, "internal", "", "event hash");
@@ -1608,20 +1612,25 @@ static int pg_outbox_due(store *st, int64_t now, int with_email, int limit, json
   pp p = {0};
   p_i(&p, now);
   p_i(&p, limit);
-  p_i(&p, with_email);
+  /* Two statements, so that each reads its own index (as on SQLite): webhooks only when no SMTP server is configured. */
+#define DUE_SELECT                                                                                                    \
+  "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret,"              \
+  " coalesce(w.confirms_receipt, 0) AS confirms_receipt, o.incident_id, o.authority_id,"                               \
+  " (SELECT code FROM authorities WHERE id = o.authority_id) AS authority FROM outbox o"                                \
+  " LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id::text = o.target"
   if (rows_json(st,
-                "SELECT o.id, o.kind, o.channel, o.target, o.idem_key, o.subject, o.body, o.attempts, w.url, w.secret,"
-                " coalesce(w.confirms_receipt, 0) AS confirms_receipt, o.incident_id, o.authority_id,"
-                " (SELECT code FROM authorities WHERE id = o.authority_id) AS authority FROM outbox o"
-                " LEFT JOIN webhooks w ON o.channel = 'webhook' AND w.id::text = o.target"
-                " WHERE o.status = 'pending' AND o.next_ms <= $1 AND ($3 <> 0 OR o.channel <> 'email') ORDER BY o.next_ms, o.id LIMIT $2",
+                with_email ? DUE_SELECT " WHERE o.status = 'pending' AND o.next_ms <= $1 ORDER BY o.next_ms, o.id LIMIT $2"
+                           : DUE_SELECT " WHERE o.status = 'pending' AND o.channel = 'webhook' AND o.next_ms <= $1 ORDER BY o.next_ms, o.id LIMIT $2",
                 &p, out, e))
     return -1;
+#undef DUE_SELECT
   *next_ms = 0;
   p_i(&p, now);
-  p_i(&p, with_email);
   cirs_err ignore = {0};
-  if (run_int(st, "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND next_ms > $1 AND ($2 <> 0 OR channel <> 'email')", &p, 0, next_ms, &ignore))
+  if (run_int(st,
+              with_email ? "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND next_ms > $1"
+                         : "SELECT min(next_ms) FROM outbox WHERE status = 'pending' AND channel = 'webhook' AND next_ms > $1",
+              &p, 0, next_ms, &ignore))
     *next_ms = 0;
   return 0;
 }
@@ -2072,7 +2081,7 @@ static int set_columns(store *st, const char *table, int64_t id, const json_t *c
     } else if (json_is_string(v)) p_add(&p, 0, json_string_value(v), 0, 0, NULL);
     else if (json_is_null(v)) p_add(&p, 0, NULL, 0, 0, NULL);
     else {
-      char *t = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+      char *t = jdump(v);
       p_add(&p, 0, t, 0, 0, t);
     }
   }

@@ -118,6 +118,13 @@ struct store {
   const store_driver *drv;
 };
 
+/* Hash of a statement's text (FNV-1a): the drivers' statement caches compare it before the text. */
+static inline uint64_t store_sql_hash(const char *sql) {
+  uint64_t h = 1469598103934665603ull;
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++) h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
 extern const store_driver store_sqlite_driver;
 extern const store_driver store_pg_driver;
 
