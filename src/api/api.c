@@ -406,7 +406,8 @@ static void create_plan_free(void *p) {
 static int incident_prep(hctx *h) {
   json_t *doc = h->body;
   cirs_err e = {0};
-  const char *org = pstr(h->c, "organisation"), *channel = "api";
+  /* The channel recorded with the report: the web form (a browser session) or the API (a token). */
+  const char *org = pstr(h->c, "organisation"), *channel = h->c->via_cookie ? "web" : "api";
   int duty = is_role(h->c, "duty_officer");
   json_t *copy = NULL;
   if (duty) {
@@ -671,7 +672,8 @@ static int h_report_followup(hctx *h) {
   json_t *inc, *out;
   if (visible_incident(h, &inc)) return -1;
   cirs_err e = {0};
-  int rc = model_report_followup(h->st, h->ctx->rules, inc_id(inc), h->body, pstr(h->c, "username"), "api", &out, &e);
+  int rc = model_report_followup(h->st, h->ctx->rules, inc_id(inc), h->body, pstr(h->c, "username"), h->c->via_cookie ? "web" : "api",
+                                 &out, &e);
   json_decref(inc);
   return rc ? api_error(h->rs, &e) : ok(h->rs, 201, out);
 }

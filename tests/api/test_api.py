@@ -90,7 +90,18 @@ def test_create_incident_and_validation(server):
     assert {o["kind"] for o in res["obligations"]} == {"initial", "supplement", "escalation", "final"}
     assert [o["status"] for o in res["obligations"] if o["kind"] == "initial"] == ["met"]
     got = s.get(f"{server.url}/api/v1/incidents/{res['id']}").json()
-    assert got["reports"][0]["channel"] == "api" and got["reports"][0]["submitted_by"] == "reporter"
+    # A browser session is the web form; a token is the API (the channel is part of the record an authority reads).
+    assert got["reports"][0]["channel"] == "web" and got["reports"][0]["submitted_by"] == "reporter"
+    tok = {"Authorization": "Bearer " + server.token("reporter")}
+    r2 = requests.post(server.url + "/api/v1/incidents", json=report_doc(), headers=tok, timeout=10)
+    assert r2.status_code == 201, r2.text
+    sup = requests.post(f"{server.url}/api/v1/incidents/{res['id']}/reports", headers=tok, timeout=10,
+                        json={"kind": "supplement", "content": {"measures_taken": "已隔离受感染主机"}})
+    assert sup.status_code == 201, sup.text
+    got2 = requests.get(f"{server.url}/api/v1/incidents/{r2.json()['id']}", headers=tok, timeout=10).json()
+    assert got2["reports"][0]["channel"] == "api"
+    got = s.get(f"{server.url}/api/v1/incidents/{res['id']}").json()
+    assert [v["channel"] for v in got["reports"]] == ["web", "api"]
     for over, code, field in [({"category": "XX"}, "unknown_category", "category"), ({"facts": {"cii_outage_min": -1}}, "negative_number", "facts.cii_outage_min"),
                               ({"bogus": 1}, "unknown_field", "bogus"), ({"content": {"impact": "x"}}, "missing_field", "content.affected_system"),
                               ({"aware_at": "tomorrow"}, "bad_time", "aware_at"), ({"title": ""}, "wrong_type", "title")]:
