@@ -400,8 +400,13 @@ int cmd_audit_verify(int argc, char **argv) {
 int cmd_purge(int argc, char **argv) {
   static const int allowed[] = {O_DB, O_BEFORE, O_JSON, 0};
   dbopts o;
-  PARSE("purge --db PATH --before DATE", "删除早于 DATE 的审计事件以及全部记录都早于 DATE 的事件。依网络安全法第二十一条，DATE 不得晚于 180 天前，否则拒绝。",
-        "Delete audit events older than DATE and incidents whose every record is older than DATE. Under Cybersecurity Law art. 21, DATE must be at least 180 days ago, else the command refuses.",
+  PARSE("purge --db PATH --before DATE",
+        "删除早于 DATE 的审计事件，全部记录都早于 DATE 的事件（连同其通知、消息和应急响应关联），以及早于 DATE 的站内通知、已发送或已放弃的消息、"
+        "举报和收到的邮件（邮件所成事件仍保留时，邮件也保留）。依网络安全法第二十一条，DATE 不得晚于 180 天前，否则拒绝。",
+        "Delete audit events older than DATE; incidents whose every record is older than DATE, with their notifications, messages and links "
+        "to emergency responses; and, older than DATE, in-app notifications, sent or abandoned messages, public tips and received mails "
+        "(a mail stays while the incident it became stays). Under Cybersecurity Law art. 21, DATE must be at least 180 days ago, else the "
+        "command refuses.",
         "  --before DATE     YYYY-MM-DD（北京时间零点）或 RFC 3339 时间\n  --json            输出 JSON\n",
         "  --before DATE     YYYY-MM-DD (midnight Beijing time) or an RFC 3339 time\n  --json            JSON output\n");
   cirs_err e = {0};
@@ -437,9 +442,12 @@ int cmd_purge(int argc, char **argv) {
   if (rc) store_rollback(st);
   else if (o.json) cli_print_json(counts);
   else
-    printf(L("已删除：%lld 条事件，%lld 起事件（%lld 个报告版本，%lld 项义务）\n", "deleted: %lld events, %lld incidents (%lld report versions, %lld obligations)\n"),
+    printf(L("已删除：%lld 条审计记录，%lld 起事件（%lld 个报告版本，%lld 项义务），%lld 条站内通知，%lld 条消息，%lld 封邮件，%lld 条举报\n",
+             "deleted: %lld audit events, %lld incidents (%lld report versions, %lld obligations), %lld notifications, %lld messages, %lld mails, %lld tips\n"),
            (long long)json_integer_value(json_object_get(counts, "events")), (long long)json_integer_value(json_object_get(counts, "incidents")),
-           (long long)json_integer_value(json_object_get(counts, "reports")), (long long)json_integer_value(json_object_get(counts, "obligations")));
+           (long long)json_integer_value(json_object_get(counts, "reports")), (long long)json_integer_value(json_object_get(counts, "obligations")),
+           (long long)json_integer_value(json_object_get(counts, "notifications")), (long long)json_integer_value(json_object_get(counts, "messages")),
+           (long long)json_integer_value(json_object_get(counts, "mails")), (long long)json_integer_value(json_object_get(counts, "tips")));
   json_decref(counts);
   store_close(st);
   return rc;

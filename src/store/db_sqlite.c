@@ -1188,7 +1188,7 @@ static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) 
   int64_t nev = count_where(st, "SELECT count(*) FROM events WHERE id < ?", cut);
   /* Incidents whose every record is older than `before_ms`. */
   const char *old = "SELECT id FROM incidents WHERE updated_ms < ?1";
-  char sql[512];
+  char sql[1024];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM report_versions WHERE incident_id IN (%s)", old);
   int64_t nrep = count_where(st, sql, before_ms);
   snprintf(sql, sizeof sql, "SELECT count(*) FROM obligations WHERE incident_id IN (%s)", old);
@@ -1213,20 +1213,35 @@ static int sq_purge(store *st, int64_t before_ms, json_t **counts, cirs_err *e) 
     bind_text(s, 2, lhash);
     if (step_done(st, s, "anchor", e) || run1(st, "DELETE FROM events WHERE id < ?", cut, e)) return -1;
   }
+  json_t *more = json_object();
+  static const store_purge_step steps[] = STORE_PURGE_STEPS("?1");
+  for (const store_purge_step *p = steps; p->table; p++) {
+    if (p->count_key) {
+      snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", p->table, p->where);
+      json_object_set_new(more, p->count_key, json_integer(count_where(st, sql, before_ms)));
+    }
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s", p->table, p->where);
+    if (run1(st, sql, before_ms, e)) goto fail;
+  }
   snprintf(sql, sizeof sql, "DELETE FROM report_versions WHERE incident_id IN (%s)", old);
-  if (run1(st, sql, before_ms, e)) return -1;
+  if (run1(st, sql, before_ms, e)) goto fail;
   static const char *const dependents[] = {"obligations", "incident_routes", "receipts", "access_log", NULL};
   for (const char *const *t = dependents; *t; t++) {
     snprintf(sql, sizeof sql, "DELETE FROM %s WHERE incident_id IN (%s)", *t, old);
-    if (run1(st, sql, before_ms, e)) return -1;
+    if (run1(st, sql, before_ms, e)) goto fail;
   }
   snprintf(sql, sizeof sql, "DELETE FROM incident_fts WHERE rowid IN (%s)", old);
-  if (run1(st, sql, before_ms, e)) return -1;
+  if (run1(st, sql, before_ms, e)) goto fail;
   snprintf(sql, sizeof sql, "DELETE FROM search_queue WHERE incident_id IN (%s)", old);
-  if (run1(st, sql, before_ms, e) || run1(st, "DELETE FROM incidents WHERE updated_ms < ?1", before_ms, e)) return -1;
+  if (run1(st, sql, before_ms, e) || run1(st, "DELETE FROM incidents WHERE updated_ms < ?1", before_ms, e)) goto fail;
   *counts = json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)nev, "incidents", (json_int_t)ninc, "reports", (json_int_t)nrep,
                       "obligations", (json_int_t)nobl);
+  json_object_update(*counts, more);
+  json_decref(more);
   return 0;
+fail:
+  json_decref(more);
+  return -1;
 }
 
 /* --- follow-up records: routes, receipts, updates, tips, idempotency, access log, history ---------------------- */

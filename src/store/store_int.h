@@ -125,6 +125,30 @@ static inline uint64_t store_sql_hash(const char *sql) {
   return h;
 }
 
+/* What a purge (store_purge) deletes besides the audit events, the purged incidents and their versions, obligations,
+ * routes, receipts and search text: what is tied to those incidents, and personal records older than the cut.
+ * P is the driver's placeholder for the cut ("?1" or "$1"). Run in this order, before the incidents themselves. */
+#define STORE_PURGE_OLD(P) "SELECT id FROM incidents WHERE updated_ms < " P
+#define STORE_PURGE_MSGS(P) "incident_id IN (" STORE_PURGE_OLD(P) ") OR (created_ms < " P " AND status <> 'pending')"
+/* A copy of a mail is kept while the incident it became is kept: it is the evidence of how the report came in. */
+#define STORE_PURGE_MAILS(P) "received_ms < " P " AND (incident_id IS NULL OR incident_id NOT IN (SELECT id FROM incidents WHERE updated_ms >= " P "))"
+typedef struct store_purge_step {
+  const char *count_key; /* the count reported for it, or NULL */
+  const char *table, *where;
+} store_purge_step;
+#define STORE_PURGE_STEPS(P)                                                                                            \
+  {{NULL, "reminders", "obligation_id IN (SELECT id FROM obligations WHERE incident_id IN (" STORE_PURGE_OLD(P) "))"},  \
+   {NULL, "response_incidents", "incident_id IN (" STORE_PURGE_OLD(P) ")"},                                            \
+   {"notifications", "notifications", "incident_id IN (" STORE_PURGE_OLD(P) ") OR created_ms < " P},                  \
+   {NULL, "outbox_attempts", "outbox_id IN (SELECT id FROM outbox WHERE " STORE_PURGE_MSGS(P) ")"},                    \
+   {"messages", "outbox", STORE_PURGE_MSGS(P)},                                                                         \
+   {NULL, "intake_attachments", "mail_id IN (SELECT id FROM intake_mails WHERE " STORE_PURGE_MAILS(P) ")"},             \
+   {NULL, "intake_drafts", "mail_id IN (SELECT id FROM intake_mails WHERE " STORE_PURGE_MAILS(P) ")"},                  \
+   {"mails", "intake_mails", STORE_PURGE_MAILS(P)},                                                                     \
+   {"tips", "tips", "received_ms < " P},                                                                                \
+   {NULL, "access_log", "at_ms < " P},                                                                                  \
+   {NULL, NULL, NULL}}
+
 extern const store_driver store_sqlite_driver;
 extern const store_driver store_pg_driver;
 

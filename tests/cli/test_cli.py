@@ -166,8 +166,32 @@ def test_tampering_with_any_event_row_is_detected_and_named(demo_db, tmp_path):
 def test_purge_respects_retention(tmp_path):
     db = tmp_path / "old.db"
     old = {"CIRS_NOW": "2025-12-01T12:00:00+08:00"}
+    young = {"CIRS_NOW": "2026-03-01T12:00:00+08:00"}
+    junk = "Subject: no sender\r\n\r\nhello\r\n"  # quarantined (no From): its bytes are kept as received
     assert cirs("init", "--db", db, "--demo", env=old).code == 0
     assert cirs("report", "submit", "--db", db, "--org", "shanxi-grid", report(tmp_path, aware_at="2025-12-01T10:00:00+08:00"), env=old).code == 0
+    assert cirs("mail", "ingest", "--db", db, env=old, input=junk).code == 0
+    assert sql(db, "SELECT status FROM intake_mails") == "quarantined"
+    # A reminder that fired and a response that links the incident: rows that point at what the purge deletes.
+    sql(db, "INSERT INTO reminders(obligation_id, step, at_ms) SELECT min(id), '50%', 1764561600000 FROM obligations")
+    sql(db, "INSERT INTO responses(ref, starter_id, scheme, level, title, status, started_by, started_ms)"
+            " SELECT 'RESP-TEST', id, 'national', 'IV', 't', 'ended', 'officer', 1764561600000 FROM authorities WHERE code = 'cac-140000'")
+    sql(db, "INSERT INTO response_incidents(response_id, incident_id) SELECT max(id), 1 FROM responses")
+    # Younger records stay: an incident of March (with its notifications and messages) and a mail of March.
+    assert cirs("report", "submit", "--db", db, "--org", "shanxi-grid", report(tmp_path, aware_at="2026-03-01T10:00:00+08:00"), env=young).code == 0
+    assert cirs("mail", "ingest", "--db", db, env=young, input=junk.replace("hello", "hello again")).code == 0
+    # What the service writes for each incident (`cirs report submit` notifies nobody): in-app notifications, and
+    # messages with their delivery attempts; one of March still pending, one of a year ago that was never about an incident.
+    for inc, ms in ((1, 1764561600000), (2, 1772337600000)):
+        for k in range(2):
+            sql(db, f"INSERT INTO notifications(user_id, event_id, kind, incident_id, title, body, created_ms)"
+                    f" SELECT id, {inc * 10 + k}, 'report.received', {inc}, 't', 'b', {ms} FROM users WHERE username = 'officer'")
+            sql(db, f"INSERT INTO outbox(event_id, kind, channel, target, idem_key, incident_id, subject, body, status, next_ms, created_ms)"
+                    f" VALUES({inc * 10 + k}, 'report.received', 'email', 'x@example.cn', 'k{inc}{k}', {inc}, 's', 'b', '{'delivered' if k else 'pending'}', {ms}, {ms})")
+        sql(db, f"INSERT INTO outbox_attempts(outbox_id, at_ms, ok, detail) SELECT max(id), {ms}, 1, '' FROM outbox")
+    sql(db, "INSERT INTO outbox(event_id, kind, channel, target, idem_key, subject, body, status, next_ms, created_ms)"
+            " VALUES(99, 'warning.issued', 'email', 'x@example.cn', 'old-warning', 's', 'b', 'dead', 1764561600000, 1764561600000)")
+    per_incident = {t: {i: int(sql(db, f"SELECT count(*) FROM {t} WHERE incident_id = {i}")) for i in (1, 2)} for t in ("notifications", "outbox")}
     before = counts(db)
     # Young data: refused, nothing deleted (180 days after 2026-05-01 is later than "now" 2026-06-01).
     r = cirs("purge", "--db", db, "--before", "2026-05-01", env={"CIRS_NOW": "2026-06-01T00:00:00+08:00"})
@@ -176,13 +200,24 @@ def test_purge_respects_retention(tmp_path):
     # Old enough: deleted, the chain still verifies from its anchor, and new events chain on.
     r = cirs("purge", "--db", db, "--before", "2026-01-01", "--json", env={"CIRS_NOW": "2026-11-01T00:00:00+08:00"})
     assert r.code == 0, r.err
-    assert r.json() == {"events": before["events"], "incidents": 1, "reports": 1, "obligations": before["obligations"]}
+    old_events = int(sql(db, "SELECT count(*) FROM events")) - 1  # what is left besides the purge record ...
+    assert r.json() == {"events": before["events"] - old_events, "incidents": 1, "reports": 1,
+                        "obligations": before["obligations"] - int(sql(db, "SELECT count(*) FROM obligations")),
+                        "notifications": 2, "messages": 3, "mails": 1, "tips": 0}
     after = counts(db)
-    assert after["incidents"] == 0 and after["events"] == 1  # only the purge record itself
+    assert after["incidents"] == 1 and int(sql(db, "SELECT id FROM incidents")) == 2  # ... is the March incident's
+    for t in ("notifications", "outbox"):
+        assert int(sql(db, f"SELECT count(*) FROM {t} WHERE incident_id = 1")) == 0
+        assert int(sql(db, f"SELECT count(*) FROM {t} WHERE incident_id = 2")) == per_incident[t][2] > 0
+    assert sql(db, "SELECT count(*) FROM outbox") == "2" and sql(db, "SELECT count(*) FROM outbox_attempts") == "1"
+    assert sql(db, "SELECT count(*) FROM intake_mails") == "1" and sql(db, "SELECT count(*) FROM reminders") == "0"
+    assert sql(db, "SELECT count(*) FROM response_incidents") == "0" and sql(db, "SELECT count(*) FROM responses") == "1"
+    assert sql(db, "PRAGMA foreign_key_check") == ""
     assert cirs("audit", "verify", "--db", db).code == 0
     assert cirs("report", "submit", "--db", db, "--org", "shanxi-grid", report(tmp_path, aware_at="2026-11-01T09:00:00+08:00"),
                 env={"CIRS_NOW": "2026-11-01T10:00:00+08:00"}).code == 0
     assert cirs("audit", "verify", "--db", db).code == 0
+    assert "notifications" in cirs("purge", "--help").out
 
 
 def test_incident_list_pages(demo_db, tmp_path):
