@@ -1507,9 +1507,12 @@ static int h_metrics(hctx *h) {
                           "# HELP cirs_clock_due_within_1h Of those, due within the next hour.\n# TYPE cirs_clock_due_within_1h gauge\ncirs_clock_due_within_1h %lld\n"
                           "# HELP cirs_clock_fired_total Deadline instants fired (overdue transitions and reminders checked).\n# TYPE cirs_clock_fired_total counter\n"
                           "cirs_clock_fired_total %lld\ncirs_clock_overdue_total %lld\ncirs_clock_reminders_total %lld\n"
+                          "# HELP cirs_clock_polled_total Deadlines found by the scheduler's poll: committed by another process (mail ingest, import).\n"
+                          "# TYPE cirs_clock_polled_total counter\ncirs_clock_polled_total %lld\n"
                           "# HELP cirs_clock_firing_lag_seconds From the instant a deadline was due to its firing being committed.\n"
                           "# TYPE cirs_clock_firing_lag_seconds histogram\n",
-                          (long long)ss.pending, (long long)ss.due_1h, (long long)ss.fired, (long long)ss.overdue, (long long)ss.reminders);
+                          (long long)ss.pending, (long long)ss.due_1h, (long long)ss.fired, (long long)ss.overdue, (long long)ss.reminders,
+                          (long long)ss.polled);
   for (int i = 0; i < SCHED_LAG_NBUCKETS; i++)
     len += (size_t)snprintf(text + len, cap - len, "cirs_clock_firing_lag_seconds_bucket{le=\"%g\"} %llu\n", (double)lag_bounds[i] / 1000.0,
                             (unsigned long long)ss.lag_le[i]);

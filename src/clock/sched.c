@@ -22,6 +22,10 @@
 #else
 #define SLEEP_MAX_MS 60000
 #endif
+/* Obligations committed by another process (`cirs mail ingest` from an MTA pipe, `cirs import`, another instance whose
+ * notice was missed) are found by reading the obligations above the highest id seen, this often. */
+#define POLL_MS 2000
+#define POLL_ROWS 10000
 
 typedef struct entry {
   int64_t at, id, due;
@@ -40,6 +44,10 @@ static struct {
   int64_t before[SCHED_STEPS_MAX];
   char names[SCHED_STEPS_MAX][16];
   sched_stats stats;
+  store *st;                 /* the thread's connection, for the poll */
+  int64_t poll_after;        /* the highest obligation id the poll has read (or the load has seen) */
+  int64_t *hooked;           /* ids added by the hook since the poll passed them: sorted, so the poll skips them */
+  size_t nhooked, caphooked;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static int less(const entry *a, const entry *b) { return a->at < b->at || (a->at == b->at && a->id < b->id); }
@@ -125,11 +133,40 @@ static int64_t window_start(int64_t due, const char *max) {
   return due - (d.ms + (int64_t)d.days * 86400000 + (int64_t)d.months * 30 * 86400000LL + (int64_t)d.years * 365 * 86400000LL);
 }
 
+/* Remembers that `id` is held, until the poll passes it (caller holds S.mu). Ids come mostly in increasing order. */
+static void hooked_add(int64_t id) {
+  if (id <= S.poll_after) return; /* the poll has passed it: it will not be read again */
+  if (S.nhooked == S.caphooked) {
+    size_t cap = S.caphooked ? 2 * S.caphooked : 256;
+    int64_t *h = realloc(S.hooked, cap * sizeof *h);
+    if (!h) return; /* then the poll may hold it twice, which fires once */
+    S.hooked = h;
+    S.caphooked = cap;
+  }
+  size_t i = S.nhooked++;
+  while (i > 0 && S.hooked[i - 1] > id) {
+    S.hooked[i] = S.hooked[i - 1];
+    i--;
+  }
+  S.hooked[i] = id;
+}
+
+static int hooked_has(int64_t id) {
+  size_t lo = 0, hi = S.nhooked;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (S.hooked[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < S.nhooked && S.hooked[lo] == id;
+}
+
 static void on_obligation(int64_t id, int64_t due_ms, const char *max) {
   int64_t start = max ? window_start(due_ms, max) : time_now_ms();
   pthread_mutex_lock(&S.mu);
   if (S.running) {
     add_locked(id, due_ms, start);
+    hooked_add(id);
     pthread_cond_signal(&S.wake);
   }
   pthread_mutex_unlock(&S.mu);
@@ -140,6 +177,62 @@ void sched_add(int64_t id, int64_t due_ms, const char *max) { on_obligation(id, 
 static void on_load(void *ctx, int64_t id, int64_t due_ms, const char *max) {
   (void)ctx;
   add_locked(id, due_ms, window_start(due_ms, max));
+  if (id > S.poll_after) S.poll_after = id;
+}
+
+/* --- the poll: deadlines committed by other processes ---------------------------------------------------------- */
+
+typedef struct polled {
+  entry *v; /* at = the clock's start, due, id */
+  size_t n, cap;
+} polled;
+
+static void on_poll(void *ctx, int64_t id, int64_t due_ms, const char *max) {
+  polled *p = ctx;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? 2 * p->cap : 64;
+    entry *v = realloc(p->v, cap * sizeof *v);
+    if (!v) return;
+    p->v = v;
+    p->cap = cap;
+  }
+  p->v[p->n++] = (entry){window_start(due_ms, max), id, due_ms, 0};
+}
+
+/* Reads the obligations above the highest id seen (without S.mu), then holds the pending ones the hook has not. */
+static void poll_new(void) {
+  pthread_mutex_lock(&S.mu);
+  int64_t after = S.poll_after;
+  pthread_mutex_unlock(&S.mu);
+  polled p = {0};
+  int64_t last = after;
+  cirs_err e = {0};
+  int n;
+  while ((n = store_deadlines_after(S.st, last, POLL_ROWS, on_poll, &p, &last, &e)) == POLL_ROWS) {
+  }
+  if (n < 0) http_log("error", "msg=\"new deadlines not readable\" err=\"%s\"", e.msg);
+  pthread_mutex_lock(&S.mu);
+  size_t added = 0;
+  for (size_t i = 0; i < p.n; i++)
+    if (!hooked_has(p.v[i].id)) {
+      add_locked(p.v[i].id, p.v[i].due, p.v[i].at);
+      added++;
+    }
+  if (n >= 0) S.poll_after = last; /* lower only when the table's highest ids went (store_deadlines_after) */
+  size_t k = 0; /* forget the hooked ids the poll has passed */
+  while (k < S.nhooked && S.hooked[k] <= S.poll_after) k++;
+  memmove(S.hooked, S.hooked + k, (S.nhooked - k) * sizeof *S.hooked);
+  S.nhooked -= k;
+  S.stats.polled += (int64_t)added;
+  pthread_mutex_unlock(&S.mu);
+  if (added) http_log("info", "msg=\"deadlines from other processes\" n=%zu", added);
+  free(p.v);
+}
+
+static int64_t mono_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* --- firing (a writer job) ------------------------------------------------------------------------------------ */
@@ -229,12 +322,21 @@ static int fire_all(store *st, void *arg, cirs_err *e) {
 
 static void *sched_main(void *unused) {
   (void)unused;
+  int64_t polled_at = mono_ms();
   pthread_mutex_lock(&S.mu);
   while (!S.stopping) {
+    if (mono_ms() - polled_at >= POLL_MS) {
+      pthread_mutex_unlock(&S.mu);
+      poll_new();
+      polled_at = mono_ms();
+      pthread_mutex_lock(&S.mu);
+      continue;
+    }
     int64_t now = time_now_ms();
     if (!S.n || S.heap[0].at > now) {
       int64_t wait = S.n ? S.heap[0].at - now : SLEEP_MAX_MS;
       if (wait > SLEEP_MAX_MS) wait = SLEEP_MAX_MS;
+      if (wait > POLL_MS) wait = POLL_MS;
       struct timespec ts;
       time_deadline_after(wait, &ts);
       pthread_cond_timedwait(&S.wake, &S.mu, &ts);
@@ -288,14 +390,17 @@ int sched_start(const char *db_path, const char *reminders, cirs_err *e) {
   store_set_obligation_hook(on_obligation);
   pthread_mutex_lock(&S.mu);
   S.n = 0;
+  S.poll_after = 0;
   int rc = store_deadlines(st, on_load, NULL, e);
   S.stats.loaded = (int64_t)S.n;
   S.stats.load_ms = time_now_ms() - t0;
   S.stopping = 0;
   pthread_mutex_unlock(&S.mu);
-  store_close(st);
+  S.st = st;
   if (rc || pthread_create(&S.thread, NULL, sched_main, NULL)) {
     store_set_obligation_hook(NULL);
+    store_close(st);
+    S.st = NULL;
     S.running = 0;
     return rc ? -1 : err_set(e, "internal", "", "pthread_create");
   }
@@ -320,7 +425,12 @@ void sched_stop(void) {
   free(S.heap);
   S.heap = NULL;
   S.n = S.cap = 0;
+  free(S.hooked);
+  S.hooked = NULL;
+  S.nhooked = S.caphooked = 0;
   pthread_mutex_unlock(&S.mu);
+  store_close(S.st);
+  S.st = NULL;
 }
 
 void sched_get_stats(sched_stats *out) {

@@ -6,7 +6,9 @@
  * instant (event obligation.overdue + notifications) and reminders at the configured offsets (event
  * obligation.reminder + notifications, once per obligation and step, recorded in `reminders`). A firing
  * re-reads the obligation in the writer's transaction, so a deadline met or moved meanwhile fires nothing.
- * Deadlines already past at start fire at once. */
+ * Deadlines already past at start fire at once. Every 2 s the thread also reads the obligations above the highest id
+ * it has seen, so deadlines another process commits (`cirs mail ingest` from an MTA pipe, `cirs import`) are held
+ * too; the ones the hook already gave it are skipped. */
 #ifndef CIRS_SCHED_H
 #define CIRS_SCHED_H
 
@@ -38,6 +40,7 @@ typedef struct sched_stats {
   uint64_t lag_le[SCHED_LAG_NBUCKETS], lag_count;
   double lag_sum_s, lag_max_s;
   int64_t load_ms, loaded; /* start-up: time to load, deadlines loaded */
+  int64_t polled;          /* deadlines found by the poll: committed by another process while this one ran */
 } sched_stats;
 void sched_get_stats(sched_stats *out);
 

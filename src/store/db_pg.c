@@ -1502,6 +1502,22 @@ static int pg_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e)
   }
 }
 
+static int pg_deadlines_after(store *st, int64_t after, int limit, store_deadline_fn fn, void *ctx, int64_t *last, cirs_err *e) {
+  pp p = {0};
+  *last = after;
+  p_i(&p, after);
+  p_i(&p, limit);
+  PGresult *r = run(st, "SELECT id, due_ms, max, status = 'pending' AND due_ms IS NOT NULL FROM obligations WHERE id > $1 ORDER BY id LIMIT $2", &p, e);
+  if (!r) return -1;
+  int n = PQntuples(r);
+  for (int i = 0; i < n; i++) {
+    *last = atoll(PQgetvalue(r, i, 0));
+    if (!strcmp(PQgetvalue(r, i, 3), "t")) fn(ctx, *last, atoll(PQgetvalue(r, i, 1)), PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
+  }
+  PQclear(r);
+  return n; /* (a sequence never gives an id out twice, so a purge cannot hide new rows below `after` here) */
+}
+
 static int pg_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
   pp p = {0};
   p_i(&p, id);
@@ -2380,6 +2396,7 @@ const store_driver store_pg_driver = {
     .search_set = pg_search_set,
     .search_catchup = pg_search_catchup,
     .deadlines = pg_deadlines,
+    .deadlines_after = pg_deadlines_after,
     .obligation_get = pg_obligation_get,
     .reminder_mark = pg_reminder_mark,
     .obligation_waive = pg_obligation_waive,

@@ -1489,6 +1489,29 @@ static int sq_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e)
   return 0;
 }
 
+static int sq_deadlines_after(store *st, int64_t after, int limit, store_deadline_fn fn, void *ctx, int64_t *last, cirs_err *e) {
+  sqlite3_stmt *s;
+  *last = after;
+  /* By rowid: only the rows above `after` are read (no status index, which would step over every pending row). */
+  if (prep(st, "SELECT id, due_ms, max, status = 'pending' AND due_ms IS NOT NULL FROM obligations WHERE id > ?1 ORDER BY id LIMIT ?2", &s, e))
+    return -1;
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int(s, 2, limit);
+  int rc, n = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    n++;
+    *last = sqlite3_column_int64(s, 0);
+    if (sqlite3_column_int(s, 3)) fn(ctx, *last, sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2));
+  }
+  if (rc != SQLITE_DONE) n = db_err(st, e, "deadlines");
+  release(st, s);
+  if (n == 0) { /* a purge may have removed the highest ids, which SQLite then gives out again: read from below them */
+    int64_t top = count_where(st, "SELECT coalesce(max(id), 0) FROM obligations WHERE ?1 = ?1", 0);
+    if (top >= 0 && top < after) *last = top;
+  }
+  return n;
+}
+
 static int sq_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) {
   sqlite3_stmt *s;
   if (prep(st, "SELECT b.id, b.incident_id, b.kind, b.regime, b.from_party, b.to_authorities, b.max, b.relative_to, b.due_ms, b.status,"
@@ -2364,6 +2387,7 @@ const store_driver store_sqlite_driver = {
     .search_set = sq_search_set,
     .search_catchup = sq_search_catchup,
     .deadlines = sq_deadlines,
+    .deadlines_after = sq_deadlines_after,
     .obligation_get = sq_obligation_get,
     .reminder_mark = sq_reminder_mark,
     .obligation_waive = sq_obligation_waive,

@@ -112,6 +112,9 @@ int store_cleanup(store *st, int64_t now_ms, int64_t idem_before_ms, json_t **co
 int store_obligation_counts(store *st, json_t **out, cirs_err *e) { return st->drv->obligation_counts(st, out, e); }
 
 int store_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e) { return st->drv->deadlines(st, fn, ctx, e); }
+int store_deadlines_after(store *st, int64_t after, int limit, store_deadline_fn fn, void *ctx, int64_t *last, cirs_err *e) {
+  return st->drv->deadlines_after(st, after, limit, fn, ctx, last, e);
+}
 int store_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e) { return st->drv->obligation_get(st, id, out, e); }
 int store_reminder_mark(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e) {
   return st->drv->reminder_mark(st, obligation_id, step, now, e);

@@ -190,6 +190,10 @@ int store_obligation_counts(store *st, json_t **out, cirs_err *e); /* {status: c
 /* Every pending obligation with a deadline: fn(ctx, id, due_ms, max) (max = ISO 8601 duration or NULL). */
 typedef void (*store_deadline_fn)(void *ctx, int64_t id, int64_t due_ms, const char *max);
 int store_deadlines(store *st, store_deadline_fn fn, void *ctx, cirs_err *e);
+/* The pending deadlines among obligations with an id above `after` (in id order, at most `limit` rows read; *last
+ * = the highest id read, `after` when none): how the scheduler finds obligations committed by other processes
+ * (`cirs mail ingest` from an MTA pipe, `cirs import`) while `cirs serve` runs. Returns the rows read, or -1. */
+int store_deadlines_after(store *st, int64_t after, int limit, store_deadline_fn fn, void *ctx, int64_t *last, cirs_err *e);
 /* One obligation with its incident's ref, title, grade, drill, organisation_id and from_authority (code). */
 int store_obligation_get(store *st, int64_t id, json_t **out, cirs_err *e);
 /* Records that reminder `step` of an obligation fired: 1 when recorded now, 0 when it had fired before. */

@@ -46,6 +46,7 @@ typedef struct store_driver {
   int (*search_set)(store *st, int64_t incident_id, const char *text, cirs_err *e);
   int (*search_catchup)(store *st, int max, int *done, cirs_err *e);
   int (*deadlines)(store *st, store_deadline_fn fn, void *ctx, cirs_err *e);
+  int (*deadlines_after)(store *st, int64_t after, int limit, store_deadline_fn fn, void *ctx, int64_t *last, cirs_err *e);
   int (*obligation_get)(store *st, int64_t id, json_t **out, cirs_err *e);
   int (*reminder_mark)(store *st, int64_t obligation_id, const char *step, int64_t now, cirs_err *e);
   int (*obligation_waive)(store *st, int64_t id, const char *reason, const char *by, cirs_err *e);
