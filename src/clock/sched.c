@@ -221,8 +221,10 @@ static void poll_new(void) {
   if (n >= 0) S.poll_after = last; /* lower only when the table's highest ids went (store_deadlines_after) */
   size_t k = 0; /* forget the hooked ids the poll has passed */
   while (k < S.nhooked && S.hooked[k] <= S.poll_after) k++;
-  memmove(S.hooked, S.hooked + k, (S.nhooked - k) * sizeof *S.hooked);
-  S.nhooked -= k;
+  if (k) {
+    memmove(S.hooked, S.hooked + k, (S.nhooked - k) * sizeof *S.hooked);
+    S.nhooked -= k;
+  }
   S.stats.polled += (int64_t)added;
   pthread_mutex_unlock(&S.mu);
   if (added) http_log("info", "msg=\"deadlines from other processes\" n=%zu", added);
