@@ -282,8 +282,9 @@ for be in "${BACKENDS[@]}"; do
       "$(awk -v j="$J" -v c=$((C1 - C0)) 'BEGIN{printf "%.1f", (c > 0 ? j / c : 0)}')"
   fi
   # CPU per report varies less than reports/s on a shared machine: compare builds by it.
-  printf 'service (%s): %s (CPU %s s in the measured run); steal %s %%\n' "$be" "$(per_req "${CPU[$be]}" "${IO[$be]}" "$S_OK")" \
-    "$(awk -v t="${CPU[$be]}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t / hz}')" "${STEAL[$be]}"
+  printf 'service (%s): %s (CPU %s s in the measured run%s); steal %s %%\n' "$be" "$(per_req "${CPU[$be]}" "${IO[$be]}" "$S_OK")" \
+    "$(awk -v t="${CPU[$be]}" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t / hz}')" \
+    "$([ "$be" = pg ] && echo "; cirs serve only: the PostgreSQL server's own CPU and writes are not in these figures")" "${STEAL[$be]}"
   printf 'durability (%s): service %s incidents written during the run >= %s acknowledged; audit verify %s\n' \
     "$be" $((S_AFTER[$be] - S_BEFORE[$be])) "$S_OK" "${AUDIT[$be]}"
 done
