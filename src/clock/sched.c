@@ -46,7 +46,7 @@ static struct {
   sched_stats stats;
   store *st;                 /* the thread's connection, for the poll */
   int64_t poll_after;        /* the highest obligation id the poll has read (or the load has seen) */
-  int64_t *hooked;           /* ids added by the hook since the poll passed them: sorted, so the poll skips them */
+  struct held *hooked;       /* deadlines added by the hook that the poll has not passed: sorted by id, so it skips them */
   size_t nhooked, caphooked;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
@@ -133,32 +133,40 @@ static int64_t window_start(int64_t due, const char *max) {
   return due - (d.ms + (int64_t)d.days * 86400000 + (int64_t)d.months * 30 * 86400000LL + (int64_t)d.years * 365 * 86400000LL);
 }
 
-/* Remembers that `id` is held, until the poll passes it (caller holds S.mu). Ids come mostly in increasing order. */
-static void hooked_add(int64_t id) {
+/* Remembers that deadline (id, due) is held, until the poll passes the id (caller holds S.mu). Ids come mostly in
+ * increasing order. The due instant is kept too: SQLite gives a rolled-back row's id out again, and the poll must not
+ * skip another process's obligation that got it. */
+typedef struct held {
+  int64_t id, due;
+} held;
+
+static void hooked_add(int64_t id, int64_t due) {
   if (id <= S.poll_after) return; /* the poll has passed it: it will not be read again */
   if (S.nhooked == S.caphooked) {
     size_t cap = S.caphooked ? 2 * S.caphooked : 256;
-    int64_t *h = realloc(S.hooked, cap * sizeof *h);
+    held *h = realloc(S.hooked, cap * sizeof *h);
     if (!h) return; /* then the poll may hold it twice, which fires once */
     S.hooked = h;
     S.caphooked = cap;
   }
   size_t i = S.nhooked++;
-  while (i > 0 && S.hooked[i - 1] > id) {
+  while (i > 0 && S.hooked[i - 1].id > id) {
     S.hooked[i] = S.hooked[i - 1];
     i--;
   }
-  S.hooked[i] = id;
+  S.hooked[i] = (held){id, due};
 }
 
-static int hooked_has(int64_t id) {
+static int hooked_has(int64_t id, int64_t due) {
   size_t lo = 0, hi = S.nhooked;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (S.hooked[mid] < id) lo = mid + 1;
+    if (S.hooked[mid].id < id) lo = mid + 1;
     else hi = mid;
   }
-  return lo < S.nhooked && S.hooked[lo] == id;
+  for (; lo < S.nhooked && S.hooked[lo].id == id; lo++)
+    if (S.hooked[lo].due == due) return 1;
+  return 0;
 }
 
 static void on_obligation(int64_t id, int64_t due_ms, const char *max) {
@@ -166,7 +174,7 @@ static void on_obligation(int64_t id, int64_t due_ms, const char *max) {
   pthread_mutex_lock(&S.mu);
   if (S.running) {
     add_locked(id, due_ms, start);
-    hooked_add(id);
+    hooked_add(id, due_ms);
     pthread_cond_signal(&S.wake);
   }
   pthread_mutex_unlock(&S.mu);
@@ -214,13 +222,13 @@ static void poll_new(void) {
   pthread_mutex_lock(&S.mu);
   size_t added = 0;
   for (size_t i = 0; i < p.n; i++)
-    if (!hooked_has(p.v[i].id)) {
+    if (!hooked_has(p.v[i].id, p.v[i].due)) {
       add_locked(p.v[i].id, p.v[i].due, p.v[i].at);
       added++;
     }
   if (n >= 0) S.poll_after = last; /* lower only when the table's highest ids went (store_deadlines_after) */
   size_t k = 0; /* forget the hooked ids the poll has passed */
-  while (k < S.nhooked && S.hooked[k] <= S.poll_after) k++;
+  while (k < S.nhooked && S.hooked[k].id <= S.poll_after) k++;
   if (k) {
     memmove(S.hooked, S.hooked + k, (S.nhooked - k) * sizeof *S.hooked);
     S.nhooked -= k;
