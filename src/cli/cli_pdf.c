@@ -109,6 +109,5 @@ out:
   json_decref(events);
   json_decref(inc);
   if (st) store_close(st);
-  pdf_shutdown();
   return rc;
 }

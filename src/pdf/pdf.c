@@ -702,8 +702,3 @@ void pdf_doc_free(pdf_doc *d) {
   free(d->data);
   memset(d, 0, sizeof *d);
 }
-
-void pdf_shutdown(void) {
-  cairo_debug_reset_static_data();
-  /* FcFini: see below */
-}

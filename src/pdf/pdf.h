@@ -55,8 +55,4 @@ void pdf_file_name(const json_t *inc, pdf_form form, char *buf, size_t n);
 
 void pdf_doc_free(pdf_doc *d);
 
-/* Releases the process-wide caches of cairo and fontconfig, for leak checkers at exit. Call only when no thread
- * renders any more and none will again (the CLI after its one document). */
-void pdf_shutdown(void);
-
 #endif

@@ -123,7 +123,7 @@ int main(void) {
       cmocka_unit_test(test_hostile_text),
       cmocka_unit_test(test_no_report_and_names),
   };
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  pdf_shutdown();
-  return rc;
+  /* No cairo_debug_reset_static_data() at exit: it asserts that no scaled font is alive, and pango's fonts are
+   * sometimes still being released then (an abort after every test had passed, once in a fresh Debian root). */
+  return cmocka_run_group_tests(tests, NULL, NULL);
 }
