@@ -1505,9 +1505,14 @@ static int sq_deadlines_after(store *st, int64_t after, int limit, store_deadlin
   }
   if (rc != SQLITE_DONE) n = db_err(st, e, "deadlines");
   release(st, s);
-  if (n == 0) { /* a purge may have removed the highest ids, which SQLite then gives out again: read from below them */
-    int64_t top = count_where(st, "SELECT coalesce(max(id), 0) FROM obligations WHERE ?1 = ?1", 0);
-    if (top >= 0 && top < after) *last = top;
+  /* A purge may have removed the highest ids, which SQLite then gives out again: read from below them (only when the
+   * table's highest id is known to be lower; a failed read changes nothing). */
+  if (n == 0 && !prep(st, "SELECT max(id) FROM obligations", &s, e)) {
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      int64_t top = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+      if (top < after) *last = top;
+    }
+    release(st, s);
   }
   return n;
 }
